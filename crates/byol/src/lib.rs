@@ -1,0 +1,13 @@
+//! Bootstrap Your Own Latent (Grill et al., 2020) on libtorch, following Lightly's modules:
+//! a ResNet-18 backbone, projection and prediction heads, the symmetrised negative-cosine loss,
+//! the momentum (target) network's EMA update and its cosine schedule, and one training step.
+pub mod heads;
+pub mod loss;
+pub mod model;
+pub mod momentum;
+pub mod resnet;
+pub mod schedule;
+
+pub use heads::{HeadConfig, MlpHead};
+pub use model::{Byol, ByolConfig, Network, Part};
+pub use resnet::{ResNet18, Stem};

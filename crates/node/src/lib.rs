@@ -1,0 +1,76 @@
+//! byol's Node-API addon. Every function that touches tensors returns a promise and does its
+//! work on libuv's thread pool; errors and panics become rejected promises or thrown JS errors.
+mod config;
+mod host;
+mod js;
+mod model;
+mod napi;
+mod options;
+mod runtime;
+mod task;
+
+use js::{panic_message, Env, JsResult, Value};
+use napi::*;
+use std::os::raw::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::null_mut;
+
+type Function = fn(&Env, &[Value]) -> JsResult<Value>;
+
+const MAX_ARGS: usize = 8;
+
+const EXPORTS: &[(&str, Function)] = &[
+    ("runtimeInfo", runtime::runtime_info),
+    ("setNumThreads", runtime::set_num_threads),
+    ("cosineSchedule", runtime::cosine_schedule),
+    ("createByol", model::create),
+    ("byolStep", model::step),
+    ("byolUpdateTarget", model::update_target),
+    ("byolForward", model::forward),
+    ("byolState", model::state),
+    ("byolLoadState", model::load_state),
+    ("negativeCosineLoss", model::loss),
+];
+
+/// The one C entry point for every exported function: `data` carries the Rust function.
+unsafe extern "C" fn trampoline(raw_env: napi_env, info: napi_callback_info) -> napi_value {
+    let env = Env(raw_env);
+    let mut argc = MAX_ARGS;
+    let mut argv = [null_mut(); MAX_ARGS];
+    let mut data = null_mut::<c_void>();
+    if napi_get_cb_info(raw_env, info, &mut argc, argv.as_mut_ptr(), null_mut(), &mut data) != NAPI_OK {
+        return null_mut();
+    }
+    // Missing arguments read as undefined, which every parser rejects or defaults explicitly.
+    let undefined = env.undefined().unwrap_or(null_mut());
+    for slot in argv.iter_mut().skip(argc) {
+        *slot = undefined;
+    }
+    let f: Function = std::mem::transmute::<*mut c_void, Function>(data);
+    let result = catch_unwind(AssertUnwindSafe(|| f(&env, &argv))).unwrap_or_else(|p| Err(panic_message(p)));
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            env.throw(&e);
+            null_mut()
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn napi_register_module_v1(raw_env: napi_env, exports: napi_value) -> napi_value {
+    let env = Env(raw_env);
+    if let Err(e) = torch::init(runtime::default_threads()) {
+        env.throw(&e.into());
+        return null_mut();
+    }
+    for (name, f) in EXPORTS {
+        let mut function = null_mut();
+        let status = napi_create_function(raw_env, name.as_ptr().cast(), name.len(), Some(trampoline), *f as *mut c_void, &mut function);
+        if status != NAPI_OK || env.set(exports, name, function).is_err() {
+            env.throw(&js::JsError::error(format!("could not export {name}")));
+            return null_mut();
+        }
+    }
+    exports
+}

@@ -1,0 +1,49 @@
+//! Process-level functions: libtorch's version, threads and devices, and pure schedule math.
+use crate::js::{Env, JsError, JsResult, Value};
+use byol::schedule;
+
+/// Threads for libtorch's intra-op pool: `BYOL_NUM_THREADS`, else every core (libtorch's own
+/// default here is 1, which halves CPU training speed on a 2-core machine).
+pub fn default_threads() -> usize {
+    std::env::var("BYOL_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
+    let info = env.object()?;
+    let cuda = torch::cuda_device_count()?;
+    env.set(info, "libtorch", env.string(&torch::version()?)?)?;
+    env.set(info, "threads", env.number(torch::num_threads()? as f64)?)?;
+    env.set(info, "cudaDeviceCount", env.number(cuda as f64)?)?;
+    env.set(info, "cudaAvailable", env.boolean(cuda > 0)?)?;
+    Ok(info)
+}
+
+pub fn set_num_threads(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let n = env.to_number(args[0], "threads")?;
+    if n < 1.0 || n.fract() != 0.0 || n > 1024.0 {
+        return Err(JsError::range_error(format!("threads must be an integer in [1, 1024], got {n}")));
+    }
+    torch::set_num_threads(n as usize)?;
+    env.undefined()
+}
+
+/// `cosineSchedule(step, maxSteps, start, end)`
+pub fn cosine_schedule(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let step = non_negative_integer(env, args[0], "step")?;
+    let max_steps = non_negative_integer(env, args[1], "maxSteps")?;
+    let start = env.to_number(args[2], "start")?;
+    let end = env.to_number(args[3], "end")?;
+    env.number(schedule::cosine_schedule(step, max_steps, start, end))
+}
+
+fn non_negative_integer(env: &Env, v: Value, name: &str) -> JsResult<u64> {
+    let x = env.to_number(v, name)?;
+    if x < 0.0 || x.fract() != 0.0 || x > 2f64.powi(53) {
+        return Err(JsError::range_error(format!("{name} must be a non-negative integer, got {x}")));
+    }
+    Ok(x as u64)
+}

@@ -1,0 +1,383 @@
+// Implementation of the C ABI in byol_torch.h. It compiles unchanged against libtorch 1.13
+// (Debian, CPU) and 2.x (PyTorch wheels, CUDA); version differences are confined to #if blocks.
+#include "byol_torch.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/version.h>
+
+#include <malloc.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+struct bt_tensor_s {
+  at::Tensor t;
+};
+struct bt_generator_s {
+  at::Generator g;
+};
+
+namespace {
+
+char *dup_message(const char *msg) {
+  size_t n = std::strlen(msg);
+  char *out = static_cast<char *>(std::malloc(n + 1));
+  if (out) std::memcpy(out, msg, n + 1);
+  return out;
+}
+
+// libtorch messages end with a C++ backtrace that means nothing to a JavaScript user.
+char *error_from(const c10::Error &e) { return dup_message(e.what_without_backtrace()); }
+
+bt_tensor wrap(at::Tensor t) { return new bt_tensor_s{std::move(t)}; }
+
+at::ScalarType scalar_type(int dtype) {
+  switch (dtype) {
+    case BT_U8: return at::kByte;
+    case BT_I64: return at::kLong;
+    case BT_F32: return at::kFloat;
+    case BT_BF16: return at::kBFloat16;
+    case BT_BOOL: return at::kBool;
+    case BT_F64: return at::kDouble;
+    case BT_F16: return at::kHalf;
+  }
+  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+}
+
+int dtype_code(at::ScalarType s) {
+  switch (s) {
+    case at::kByte: return BT_U8;
+    case at::kLong: return BT_I64;
+    case at::kFloat: return BT_F32;
+    case at::kBFloat16: return BT_BF16;
+    case at::kBool: return BT_BOOL;
+    case at::kDouble: return BT_F64;
+    case at::kHalf: return BT_F16;
+    default: break;
+  }
+  throw std::invalid_argument(std::string("unsupported dtype ") + c10::toString(s));
+}
+
+at::Device device_of(int device_type, int device_index) {
+  if (device_type == BT_CPU) return at::Device(at::kCPU);
+  if (device_type == BT_CUDA) {
+    if (!at::globalContext().hasCUDA())
+      throw std::runtime_error("CUDA is not available in this libtorch build or on this machine");
+    return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device_index));
+  }
+  throw std::invalid_argument("unknown device type " + std::to_string(device_type));
+}
+
+at::IntArrayRef dims(const int64_t *shape, size_t ndim) { return at::IntArrayRef(shape, ndim); }
+
+std::vector<at::Tensor> list(const bt_tensor *ts, size_t n) {
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.push_back(ts[i]->t);
+  return out;
+}
+
+c10::optional<at::Tensor> optional(bt_tensor t) {
+  if (t == nullptr) return c10::nullopt;
+  return t->t;
+}
+
+}  // namespace
+
+// Runs a body and turns any exception into an error string for the caller.
+#define PROTECT(body)                                    \
+  try {                                                  \
+    body;                                                \
+    return nullptr;                                      \
+  } catch (const c10::Error &e) {                        \
+    return error_from(e);                                \
+  } catch (const std::exception &e) {                    \
+    return dup_message(e.what());                        \
+  } catch (...) {                                        \
+    return dup_message("unknown C++ exception in libtorch"); \
+  }
+
+#define OUT(expr) PROTECT(*out = wrap(expr))
+
+extern "C" {
+
+void bt_error_free(bt_error err) { std::free(err); }
+
+bt_error bt_init(int num_threads) {
+  PROTECT({
+    // glibc's default mmap threshold makes every large activation an mmap/munmap pair;
+    // keeping freed memory in the heap makes small-batch CPU training 1.5-2x faster.
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 256 << 20);
+    if (num_threads > 0) at::set_num_threads(num_threads);
+  })
+}
+
+bt_error bt_init_thread(void) { PROTECT(at::init_num_threads()) }
+
+bt_error bt_version(char *buf, size_t cap) {
+  PROTECT({
+    std::snprintf(buf, cap, "%d.%d.%d", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
+                  TORCH_VERSION_PATCH);
+  })
+}
+
+bt_error bt_get_num_threads(int *out) { PROTECT(*out = at::get_num_threads()) }
+bt_error bt_set_num_threads(int n) { PROTECT(at::set_num_threads(n)) }
+
+bt_error bt_cuda_device_count(int *out) {
+  PROTECT(*out = at::globalContext().hasCUDA()
+                     ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs())
+                     : 0)
+}
+
+bt_error bt_cuda_synchronize(int index) {
+  PROTECT(at::detail::getCUDAHooks().deviceSynchronize(index))
+}
+
+bt_error bt_grad_mode_set(int enabled, int *previous) {
+  PROTECT({
+    *previous = at::GradMode::is_enabled() ? 1 : 0;
+    at::GradMode::set_enabled(enabled != 0);
+  })
+}
+
+bt_error bt_generator_new(uint64_t seed, int device_type, int device_index, bt_generator *out) {
+  PROTECT({
+    at::Generator g;
+    if (device_type == BT_CUDA) {
+      device_of(device_type, device_index);
+      g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device_index).clone();
+    } else {
+      g = at::make_generator<at::CPUGeneratorImpl>(seed);
+    }
+    g.set_current_seed(seed);
+    *out = new bt_generator_s{g};
+  })
+}
+
+void bt_generator_free(bt_generator g) { delete g; }
+
+void bt_tensor_free(bt_tensor t) { delete t; }
+
+bt_error bt_tensor_alias(bt_tensor t, bt_tensor *out) { OUT(t->t) }
+
+bt_error bt_tensor_from_data(const void *data, size_t nbytes, int dtype, const int64_t *shape,
+                             size_t ndim, int device_type, int device_index, bt_tensor *out) {
+  PROTECT({
+    auto host = at::empty(dims(shape, ndim), at::TensorOptions().dtype(scalar_type(dtype)));
+    if (host.nbytes() != nbytes)
+      throw std::invalid_argument("data holds " + std::to_string(nbytes) + " bytes but shape needs " +
+                                  std::to_string(host.nbytes()));
+    if (nbytes) std::memcpy(host.data_ptr(), data, nbytes);
+    *out = wrap(host.to(device_of(device_type, device_index)));
+  })
+}
+
+bt_error bt_tensor_to_host(bt_tensor t, void *dst, size_t nbytes) {
+  PROTECT({
+    auto host = t->t.detach().to(at::kCPU).contiguous();
+    if (host.nbytes() != nbytes)
+      throw std::invalid_argument("tensor holds " + std::to_string(host.nbytes()) +
+                                  " bytes, destination " + std::to_string(nbytes));
+    if (nbytes) std::memcpy(dst, host.data_ptr(), nbytes);
+  })
+}
+
+bt_error bt_tensor_ndim(bt_tensor t, size_t *out) { PROTECT(*out = t->t.dim()) }
+
+bt_error bt_tensor_shape(bt_tensor t, int64_t *out, size_t cap) {
+  PROTECT({
+    auto sizes = t->t.sizes();
+    if (sizes.size() > cap) throw std::invalid_argument("shape buffer too small");
+    for (size_t i = 0; i < sizes.size(); ++i) out[i] = sizes[i];
+  })
+}
+
+bt_error bt_tensor_dtype(bt_tensor t, int *out) { PROTECT(*out = dtype_code(t->t.scalar_type())) }
+
+bt_error bt_tensor_device(bt_tensor t, int *device_type, int *device_index) {
+  PROTECT({
+    auto d = t->t.device();
+    *device_type = d.is_cuda() ? BT_CUDA : BT_CPU;
+    *device_index = d.has_index() ? d.index() : 0;
+  })
+}
+
+bt_error bt_tensor_item_f64(bt_tensor t, double *out) { PROTECT(*out = t->t.item<double>()) }
+
+bt_error bt_zeros(const int64_t *shape, size_t ndim, int dtype, int device_type, int device_index,
+                  bt_tensor *out) {
+  OUT(at::zeros(dims(shape, ndim), at::TensorOptions()
+                                       .dtype(scalar_type(dtype))
+                                       .device(device_of(device_type, device_index))))
+}
+
+bt_error bt_full(const int64_t *shape, size_t ndim, double value, int dtype, int device_type,
+                 int device_index, bt_tensor *out) {
+  OUT(at::full(dims(shape, ndim), value,
+               at::TensorOptions()
+                   .dtype(scalar_type(dtype))
+                   .device(device_of(device_type, device_index))))
+}
+
+bt_error bt_uniform_(bt_tensor t, double low, double high, bt_generator g) {
+  PROTECT(t->t.uniform_(low, high, g ? c10::optional<at::Generator>(g->g) : c10::nullopt))
+}
+
+bt_error bt_normal_(bt_tensor t, double mean, double std, bt_generator g) {
+  PROTECT(t->t.normal_(mean, std, g ? c10::optional<at::Generator>(g->g) : c10::nullopt))
+}
+
+bt_error bt_fill_(bt_tensor t, double value) { PROTECT(t->t.fill_(value)) }
+bt_error bt_copy_(bt_tensor dst, bt_tensor src) { PROTECT(dst->t.copy_(src->t)) }
+
+bt_error bt_to(bt_tensor t, int dtype, int device_type, int device_index, bt_tensor *out) {
+  OUT(t->t.to(device_of(device_type, device_index), scalar_type(dtype)))
+}
+
+bt_error bt_clone(bt_tensor t, bt_tensor *out) { OUT(t->t.clone()) }
+bt_error bt_detach(bt_tensor t, bt_tensor *out) { OUT(t->t.detach()) }
+bt_error bt_contiguous(bt_tensor t, bt_tensor *out) { OUT(t->t.contiguous()) }
+
+bt_error bt_reshape(bt_tensor t, const int64_t *shape, size_t ndim, bt_tensor *out) {
+  OUT(t->t.reshape(dims(shape, ndim)))
+}
+
+bt_error bt_flatten(bt_tensor t, int64_t start_dim, int64_t end_dim, bt_tensor *out) {
+  OUT(t->t.flatten(start_dim, end_dim))
+}
+
+bt_error bt_narrow(bt_tensor t, int64_t dim, int64_t start, int64_t length, bt_tensor *out) {
+  OUT(t->t.narrow(dim, start, length))
+}
+
+bt_error bt_index_select(bt_tensor t, int64_t dim, bt_tensor index, bt_tensor *out) {
+  OUT(t->t.index_select(dim, index->t))
+}
+
+bt_error bt_cat(const bt_tensor *ts, size_t n, int64_t dim, bt_tensor *out) {
+  OUT(at::cat(list(ts, n), dim))
+}
+
+bt_error bt_set_requires_grad(bt_tensor t, int requires_grad) {
+  PROTECT(t->t.set_requires_grad(requires_grad != 0))
+}
+
+bt_error bt_requires_grad(bt_tensor t, int *out) { PROTECT(*out = t->t.requires_grad() ? 1 : 0) }
+
+bt_error bt_grad(bt_tensor t, bt_tensor *out) {
+  PROTECT({
+    const at::Tensor &g = t->t.grad();
+    *out = g.defined() ? wrap(g) : nullptr;
+  })
+}
+
+bt_error bt_zero_grad(bt_tensor t) { PROTECT(t->t.mutable_grad().reset()) }
+bt_error bt_backward(bt_tensor t) { PROTECT(t->t.backward()) }
+
+bt_error bt_add(bt_tensor a, bt_tensor b, double alpha, bt_tensor *out) {
+  OUT(at::add(a->t, b->t, alpha))
+}
+bt_error bt_sub(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::sub(a->t, b->t)) }
+bt_error bt_mul(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::mul(a->t, b->t)) }
+bt_error bt_div(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::div(a->t, b->t)) }
+bt_error bt_mul_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::mul(a->t, s)) }
+bt_error bt_add_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::add(a->t, s)) }
+bt_error bt_add_(bt_tensor a, bt_tensor b, double alpha) { PROTECT(a->t.add_(b->t, alpha)) }
+bt_error bt_add_scalar_(bt_tensor a, double s) {
+  PROTECT({
+    // An integer tensor (a step counter) only accepts an integer scalar.
+    if (at::isIntegralType(a->t.scalar_type(), false) && s == static_cast<int64_t>(s))
+      a->t.add_(static_cast<int64_t>(s));
+    else
+      a->t.add_(s);
+  })
+}
+bt_error bt_mul_scalar_(bt_tensor a, double s) { PROTECT(a->t.mul_(s)) }
+bt_error bt_sum(bt_tensor a, bt_tensor *out) { OUT(a->t.sum()) }
+bt_error bt_mean(bt_tensor a, bt_tensor *out) { OUT(a->t.mean()) }
+bt_error bt_norm(bt_tensor a, bt_tensor *out) { OUT(a->t.norm()) }
+bt_error bt_where(bt_tensor cond, bt_tensor a, bt_tensor b, bt_tensor *out) {
+  OUT(at::where(cond->t, a->t, b->t))
+}
+bt_error bt_gt_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::gt(a->t, s)) }
+bt_error bt_logical_and(bt_tensor a, bt_tensor b, bt_tensor *out) {
+  OUT(at::logical_and(a->t, b->t))
+}
+bt_error bt_isfinite_all(bt_tensor a, bt_tensor *out) { OUT(at::isfinite(a->t).all()) }
+
+bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias, int64_t stride,
+                   int64_t padding, bt_tensor *out) {
+  OUT(at::conv2d(input->t, weight->t, optional(bias), {stride, stride}, {padding, padding}))
+}
+
+bt_error bt_batch_norm(bt_tensor input, bt_tensor weight, bt_tensor bias, bt_tensor running_mean,
+                       bt_tensor running_var, int training, double momentum, double eps,
+                       bt_tensor *out) {
+  OUT(at::batch_norm(input->t, optional(weight), optional(bias), optional(running_mean),
+                     optional(running_var), training != 0, momentum, eps,
+                     at::globalContext().userEnabledCuDNN()))
+}
+
+bt_error bt_max_pool2d(bt_tensor input, int64_t kernel, int64_t stride, int64_t padding,
+                       bt_tensor *out) {
+  OUT(at::max_pool2d(input->t, {kernel, kernel}, {stride, stride}, {padding, padding}))
+}
+
+bt_error bt_adaptive_avg_pool2d(bt_tensor input, int64_t out_h, int64_t out_w, bt_tensor *out) {
+  OUT(at::adaptive_avg_pool2d(input->t, {out_h, out_w}))
+}
+
+bt_error bt_relu(bt_tensor input, bt_tensor *out) { OUT(at::relu(input->t)) }
+bt_error bt_relu_(bt_tensor t) { PROTECT(at::relu_(t->t)) }
+
+bt_error bt_linear(bt_tensor input, bt_tensor weight, bt_tensor bias, bt_tensor *out) {
+  OUT(at::linear(input->t, weight->t, optional(bias)))
+}
+
+bt_error bt_cosine_similarity(bt_tensor a, bt_tensor b, int64_t dim, double eps, bt_tensor *out) {
+  OUT(at::cosine_similarity(a->t, b->t, dim, eps))
+}
+
+bt_error bt_foreach_mul_scalar_(const bt_tensor *ts, size_t n, double s) {
+  PROTECT(at::_foreach_mul_(list(ts, n), s))
+}
+
+bt_error bt_foreach_add_list_(const bt_tensor *ts, const bt_tensor *others, size_t n,
+                              double alpha) {
+  PROTECT(at::_foreach_add_(list(ts, n), list(others, n), alpha))
+}
+
+bt_error bt_foreach_mul_list_(const bt_tensor *ts, const bt_tensor *others, size_t n) {
+  PROTECT(at::_foreach_mul_(list(ts, n), list(others, n)))
+}
+
+bt_error bt_foreach_norm(const bt_tensor *ts, size_t n, bt_tensor *outs) {
+  PROTECT({
+    auto norms = at::_foreach_norm(list(ts, n));
+    for (size_t i = 0; i < n; ++i) outs[i] = wrap(norms[i]);
+  })
+}
+
+bt_error bt_foreach_ema_(const bt_tensor *ts, const bt_tensor *others, size_t n, double m) {
+  PROTECT({
+    auto targets = list(ts, n);
+#if TORCH_VERSION_MAJOR >= 2
+    at::_foreach_lerp_(targets, list(others, n), 1.0 - m);
+#else
+    // 1.13 has no _foreach_lerp_; two multi-tensor kernels give the same result.
+    at::_foreach_mul_(targets, m);
+    at::_foreach_add_(targets, list(others, n), 1.0 - m);
+#endif
+  })
+}
+
+}  // extern "C"

@@ -1,0 +1,21 @@
+//! Safe Rust over the libtorch shim (`torch-sys`).
+//!
+//! Tensors own a libtorch handle and free it on drop; every fallible call returns
+//! `Result<_, TorchError>` carrying libtorch's own message.
+mod device;
+mod error;
+mod generator;
+mod grad;
+pub mod nn;
+pub mod optim;
+mod runtime;
+mod store;
+mod tensor;
+
+pub use device::{Device, Kind};
+pub use error::{Result, TorchError};
+pub use generator::Generator;
+pub use grad::{no_grad, NoGradGuard};
+pub use runtime::{cuda_device_count, cuda_synchronize, init, init_thread, num_threads, set_num_threads, version};
+pub use store::{Entry, ParamStore, Path, Role};
+pub use tensor::{foreach, Tensor};

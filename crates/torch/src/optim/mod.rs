@@ -1,0 +1,89 @@
+//! Optimizers over a list of parameters, written with multi-tensor (foreach) kernels and no
+//! host synchronisation, so a whole training step can later be captured as one CUDA graph.
+mod lars;
+mod sgd;
+
+pub use lars::LarsConfig;
+pub use sgd::SgdConfig;
+
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptimizerConfig {
+    Sgd(SgdConfig),
+    Lars(LarsConfig),
+}
+
+/// The state of one optimizer: its config, the parameters it updates and their momentum buffers.
+pub struct Optimizer {
+    config: OptimizerConfig,
+    params: Vec<Tensor>,
+    momentum_buffers: Option<Vec<Tensor>>,
+}
+
+impl Optimizer {
+    pub fn new(config: OptimizerConfig, params: Vec<Tensor>) -> Optimizer {
+        Optimizer { config, params, momentum_buffers: None }
+    }
+
+    pub fn config(&self) -> &OptimizerConfig {
+        &self.config
+    }
+
+    pub fn lr(&self) -> f64 {
+        self.sgd().lr
+    }
+
+    pub fn set_lr(&mut self, lr: f64) {
+        match &mut self.config {
+            OptimizerConfig::Sgd(c) => c.lr = lr,
+            OptimizerConfig::Lars(c) => c.sgd.lr = lr,
+        }
+    }
+
+    fn sgd(&self) -> &SgdConfig {
+        match &self.config {
+            OptimizerConfig::Sgd(c) => c,
+            OptimizerConfig::Lars(c) => &c.sgd,
+        }
+    }
+
+    /// The momentum buffers, once the first step has created them (for checkpoints).
+    pub fn momentum_buffers(&self) -> Option<&[Tensor]> {
+        self.momentum_buffers.as_deref()
+    }
+
+    /// The parameters that received a gradient, with those gradients. This is the point where a
+    /// data-parallel trainer all-reduces the gradients before the update.
+    pub fn gradients(&self) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
+        let mut params = Vec::with_capacity(self.params.len());
+        let mut grads = Vec::with_capacity(self.params.len());
+        for p in &self.params {
+            if let Some(g) = p.grad()? {
+                params.push(p.alias()?);
+                grads.push(g);
+            }
+        }
+        Ok((params, grads))
+    }
+
+    /// One update from the current gradients, then the gradients are dropped.
+    pub fn step(&mut self) -> Result<()> {
+        let _no_grad = crate::grad::NoGradGuard::new()?;
+        let (params, grads) = self.gradients()?;
+        if let OptimizerConfig::Lars(c) = &self.config {
+            lars::scale_gradients(c, &params, &grads)?;
+        } else if self.sgd().weight_decay != 0.0 {
+            crate::tensor::foreach::add_(&grads, &params, self.sgd().weight_decay)?;
+        }
+        let config = self.sgd().clone();
+        let update = sgd::momentum_direction(&config, grads, &mut self.momentum_buffers)?;
+        crate::tensor::foreach::add_(&params, &update, -config.lr)?;
+        self.zero_grad()
+    }
+
+    pub fn zero_grad(&self) -> Result<()> {
+        self.params.iter().try_for_each(|p| p.zero_grad())
+    }
+}

@@ -1,0 +1,45 @@
+use crate::device::Device;
+use crate::error::{check, Result};
+use std::ffi::CStr;
+use std::os::raw::c_char;
+use torch_sys as sys;
+
+/// Process-wide set-up: allocator tuning and the intra-op thread count (0 keeps libtorch's).
+pub fn init(num_threads: usize) -> Result<()> {
+    check(unsafe { sys::bt_init(num_threads as i32) })
+}
+
+/// Applies the process's thread count to the calling thread; call first on every worker thread,
+/// since OpenMP keeps the setting per thread.
+pub fn init_thread() -> Result<()> {
+    check(unsafe { sys::bt_init_thread() })
+}
+
+pub fn version() -> Result<String> {
+    let mut buf = [0 as c_char; 64];
+    check(unsafe { sys::bt_version(buf.as_mut_ptr(), buf.len()) })?;
+    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned())
+}
+
+pub fn num_threads() -> Result<usize> {
+    let mut n = 0;
+    check(unsafe { sys::bt_get_num_threads(&mut n) })?;
+    Ok(n as usize)
+}
+
+pub fn set_num_threads(n: usize) -> Result<()> {
+    check(unsafe { sys::bt_set_num_threads(n as i32) })
+}
+
+pub fn cuda_device_count() -> Result<usize> {
+    let mut n = 0;
+    check(unsafe { sys::bt_cuda_device_count(&mut n) })?;
+    Ok(n as usize)
+}
+
+pub fn cuda_synchronize(device: Device) -> Result<()> {
+    match device {
+        Device::Cpu => Ok(()),
+        Device::Cuda(i) => check(unsafe { sys::bt_cuda_synchronize(i as i32) }),
+    }
+}

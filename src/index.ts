@@ -1,0 +1,8 @@
+export { Byol } from './model'
+export type { ByolOptions, Device, Network, OptimizerOptions, Part, State, StateEntry } from './model'
+export { negativeCosineLoss } from './loss'
+export { cosineSchedule } from './schedule'
+export { runtimeInfo, setNumThreads } from './runtime'
+export type { RuntimeInfo } from './runtime'
+export { tensor } from './tensor'
+export type { Tensor } from './tensor'
