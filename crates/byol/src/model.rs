@@ -132,8 +132,17 @@ impl Byol {
         }
     }
 
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
     pub fn optimizer_mut(&mut self) -> &mut Optimizer {
         &mut self.optimizer
+    }
+
+    /// Sets the step counter (when resuming from a checkpoint).
+    pub fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
     }
 
     /// Moves the target network towards the online one: `target = m * target + (1 - m) * online`.

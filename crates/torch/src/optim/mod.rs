@@ -54,6 +54,30 @@ impl Optimizer {
         self.momentum_buffers.as_deref()
     }
 
+    /// Restores momentum buffers saved from `momentum_buffers` (when resuming). Their number
+    /// and shapes must match the parameters.
+    pub fn set_momentum_buffers(&mut self, buffers: Vec<Tensor>) -> Result<()> {
+        if buffers.len() != self.params.len() {
+            return Err(crate::TorchError::new(format!(
+                "optimizer state has {} momentum buffers, the model {} parameters",
+                buffers.len(),
+                self.params.len()
+            )));
+        }
+        for (i, (b, p)) in buffers.iter().zip(&self.params).enumerate() {
+            if b.shape()? != p.shape()? {
+                return Err(crate::TorchError::new(format!(
+                    "momentum buffer {i}: shape {:?} does not match its parameter's {:?}",
+                    b.shape()?,
+                    p.shape()?
+                )));
+            }
+        }
+        let device = self.params.first().map(|p| p.device()).transpose()?.unwrap_or(crate::Device::Cpu);
+        self.momentum_buffers = Some(buffers.iter().map(|b| b.to_device(device)).collect::<Result<_>>()?);
+        Ok(())
+    }
+
     /// The parameters that received a gradient, with those gradients. This is the point where a
     /// data-parallel trainer all-reduces the gradients before the update.
     pub fn gradients(&self) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
