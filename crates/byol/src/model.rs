@@ -193,8 +193,14 @@ impl Byol {
                 self.check_images("input", input)?;
                 encoder.backbone.forward(input, mode)
             }
-            Part::Projection => encoder.projection_head.forward(input, mode),
-            Part::Prediction if network == Network::Online => self.prediction_head.forward(input, mode),
+            Part::Projection => {
+                check_features("input", input, encoder.backbone.features())?;
+                encoder.projection_head.forward(input, mode)
+            }
+            Part::Prediction if network == Network::Online => {
+                check_features("input", input, self.config.projection_output_dim)?;
+                self.prediction_head.forward(input, mode)
+            }
             Part::Prediction => Err(TorchError::new("the target network has no prediction head")),
         })
     }
@@ -225,6 +231,15 @@ impl Byol {
         }
         Ok(())
     }
+}
+
+/// A head's input must be `[N, features]`.
+fn check_features(name: &str, t: &Tensor, features: i64) -> Result<()> {
+    let shape = t.shape()?;
+    if shape.len() != 2 || shape[1] != features {
+        return Err(TorchError::new(format!("{name}: expected shape [N, {features}], got {shape:?}")));
+    }
+    Ok(())
 }
 
 fn validate(config: &ByolConfig) -> Result<()> {
