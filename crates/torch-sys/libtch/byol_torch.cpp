@@ -1,6 +1,6 @@
 // Implementation of the C ABI in byol_torch.h. It compiles unchanged against libtorch 1.13
 // (Debian, CPU) and 2.x (PyTorch wheels, CUDA); version differences are confined to #if blocks.
-#include "byol_torch.h"
+#include "internal.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -16,94 +16,7 @@
 #include <string>
 #include <vector>
 
-struct bt_tensor_s {
-  at::Tensor t;
-};
-struct bt_generator_s {
-  at::Generator g;
-};
-
-namespace {
-
-char *dup_message(const char *msg) {
-  size_t n = std::strlen(msg);
-  char *out = static_cast<char *>(std::malloc(n + 1));
-  if (out) std::memcpy(out, msg, n + 1);
-  return out;
-}
-
-// libtorch messages end with a C++ backtrace that means nothing to a JavaScript user.
-char *error_from(const c10::Error &e) { return dup_message(e.what_without_backtrace()); }
-
-bt_tensor wrap(at::Tensor t) { return new bt_tensor_s{std::move(t)}; }
-
-at::ScalarType scalar_type(int dtype) {
-  switch (dtype) {
-    case BT_U8: return at::kByte;
-    case BT_I64: return at::kLong;
-    case BT_F32: return at::kFloat;
-    case BT_BF16: return at::kBFloat16;
-    case BT_BOOL: return at::kBool;
-    case BT_F64: return at::kDouble;
-    case BT_F16: return at::kHalf;
-  }
-  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
-}
-
-int dtype_code(at::ScalarType s) {
-  switch (s) {
-    case at::kByte: return BT_U8;
-    case at::kLong: return BT_I64;
-    case at::kFloat: return BT_F32;
-    case at::kBFloat16: return BT_BF16;
-    case at::kBool: return BT_BOOL;
-    case at::kDouble: return BT_F64;
-    case at::kHalf: return BT_F16;
-    default: break;
-  }
-  throw std::invalid_argument(std::string("unsupported dtype ") + c10::toString(s));
-}
-
-at::Device device_of(int device_type, int device_index) {
-  if (device_type == BT_CPU) return at::Device(at::kCPU);
-  if (device_type == BT_CUDA) {
-    if (!at::globalContext().hasCUDA())
-      throw std::runtime_error("CUDA is not available in this libtorch build or on this machine");
-    return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device_index));
-  }
-  throw std::invalid_argument("unknown device type " + std::to_string(device_type));
-}
-
-at::IntArrayRef dims(const int64_t *shape, size_t ndim) { return at::IntArrayRef(shape, ndim); }
-
-std::vector<at::Tensor> list(const bt_tensor *ts, size_t n) {
-  std::vector<at::Tensor> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.push_back(ts[i]->t);
-  return out;
-}
-
-c10::optional<at::Tensor> optional(bt_tensor t) {
-  if (t == nullptr) return c10::nullopt;
-  return t->t;
-}
-
-}  // namespace
-
-// Runs a body and turns any exception into an error string for the caller.
-#define PROTECT(body)                                    \
-  try {                                                  \
-    body;                                                \
-    return nullptr;                                      \
-  } catch (const c10::Error &e) {                        \
-    return error_from(e);                                \
-  } catch (const std::exception &e) {                    \
-    return dup_message(e.what());                        \
-  } catch (...) {                                        \
-    return dup_message("unknown C++ exception in libtorch"); \
-  }
-
-#define OUT(expr) PROTECT(*out = wrap(expr))
+using namespace bt;
 
 extern "C" {
 
@@ -229,11 +142,11 @@ bt_error bt_full(const int64_t *shape, size_t ndim, double value, int dtype, int
 }
 
 bt_error bt_uniform_(bt_tensor t, double low, double high, bt_generator g) {
-  PROTECT(t->t.uniform_(low, high, g ? c10::optional<at::Generator>(g->g) : c10::nullopt))
+  PROTECT(t->t.uniform_(low, high, optional(g)))
 }
 
 bt_error bt_normal_(bt_tensor t, double mean, double std, bt_generator g) {
-  PROTECT(t->t.normal_(mean, std, g ? c10::optional<at::Generator>(g->g) : c10::nullopt))
+  PROTECT(t->t.normal_(mean, std, optional(g)))
 }
 
 bt_error bt_fill_(bt_tensor t, double value) { PROTECT(t->t.fill_(value)) }
