@@ -55,6 +55,7 @@ export function byolStep(
   view1: NativeTensor,
   options: { momentum: number; lr?: number },
 ): Promise<number>
+export function byolDevice(model: ModelHandle): string
 export function byolUpdateTarget(model: ModelHandle, momentum: number): Promise<void>
 export function byolForward(
   model: ModelHandle,
@@ -75,3 +76,84 @@ export function negativeCosineLoss(
   p1: NativeTensor,
   z1: NativeTensor,
 ): Promise<{ loss: number; gradP0: NativeTensor; gradP1: NativeTensor }>
+
+/* Datasets, training steps, embeddings and kNN (issue 4: crates/node/src/{dataset,train,knn}.rs) */
+
+/** An opaque handle to images held natively (uint8 [N, H, W, 3]) on the CPU or a GPU. */
+export type DatasetHandle = { readonly __brand: 'ByolDataset' }
+/** An opaque handle to two augmented views of one batch, waiting for a training step. */
+export type BatchHandle = { readonly __brand: 'ByolBatch' }
+
+export interface NativeDatasetOptions {
+  /** Required when labels are given: labels lie in [0, numClasses). */
+  numClasses?: number
+  /** `cpu`, `cuda`, `cuda:N` or `auto`; where the images are kept and gathered. */
+  device?: string
+}
+
+export interface DatasetInfo {
+  length: number
+  height: number
+  width: number
+  labelled: boolean
+  numClasses: number
+  device: string
+}
+
+export interface KnnOptions {
+  k?: number
+  temperature?: number
+  batchSize?: number
+  chunk?: number
+}
+
+export function datasetCreate(
+  images: NativeTensor,
+  labels: NativeTensor | null,
+  options?: NativeDatasetOptions,
+): Promise<DatasetHandle>
+export function datasetLoad(
+  path: string,
+  byteOffset: number,
+  shape: number[],
+  labels: NativeTensor | null,
+  options?: NativeDatasetOptions,
+): Promise<DatasetHandle>
+export function datasetInfo(dataset: DatasetHandle): DatasetInfo
+export function datasetGather(dataset: DatasetHandle, indices: NativeTensor): Promise<NativeTensor>
+export function batchPrepare(
+  dataset: DatasetHandle,
+  indices: NativeTensor,
+  augmenter: unknown | null,
+  options?: { device?: string },
+): Promise<BatchHandle>
+export function byolTrainStep(model: ModelHandle, batch: BatchHandle, options: { momentum: number; lr?: number }): Promise<number>
+export function byolTrainingState(
+  model: ModelHandle,
+): Promise<{ steps: number; lr: number; momentumBuffers?: NativeTensor[] }>
+export function byolLoadTrainingState(
+  model: ModelHandle,
+  state: { steps: number; lr?: number; momentumBuffers?: NativeTensor[] | null },
+): Promise<void>
+export function byolEmbedImages(
+  model: ModelHandle,
+  images: NativeTensor,
+  options?: { batchSize?: number; normalize?: boolean },
+): Promise<NativeTensor>
+export function byolEmbedDataset(
+  model: ModelHandle,
+  dataset: DatasetHandle,
+  options?: { batchSize?: number; normalize?: boolean },
+): Promise<NativeTensor>
+export function byolKnnEvaluate(
+  model: ModelHandle,
+  train: DatasetHandle,
+  test: DatasetHandle,
+  options?: KnnOptions,
+): Promise<{ top1: number; correct: number; total: number; predictions: NativeTensor }>
+export function knnPredict(
+  bank: NativeTensor,
+  bankLabels: NativeTensor,
+  queries: NativeTensor,
+  options: KnnOptions & { numClasses: number },
+): Promise<{ predictions: NativeTensor; scores: NativeTensor }>

@@ -75,6 +75,11 @@ export class Byol {
     return native.byolStep(this.handle, view0, view1, options)
   }
 
+  /** Where the model lives: `cpu`, `cuda:0`, ... (`auto` resolved). */
+  get device(): string {
+    return native.byolDevice(this.handle)
+  }
+
   /** `target = momentum * target + (1 - momentum) * online`, over the parameters. */
   updateTarget(momentum: number): Promise<void> {
     return native.byolUpdateTarget(this.handle, momentum)

@@ -1,13 +1,16 @@
 //! byol's Node-API addon. Every function that touches tensors returns a promise and does its
 //! work on libuv's thread pool; errors and panics become rejected promises or thrown JS errors.
 mod config;
+mod dataset;
 mod host;
 mod js;
+mod knn;
 mod model;
 mod napi;
 mod options;
 mod runtime;
 mod task;
+mod train;
 
 use js::{panic_message, Env, JsResult, Value};
 use napi::*;
@@ -25,11 +28,24 @@ const EXPORTS: &[(&str, Function)] = &[
     ("cosineSchedule", runtime::cosine_schedule),
     ("createByol", model::create),
     ("byolStep", model::step),
+    ("byolDevice", model::device),
     ("byolUpdateTarget", model::update_target),
     ("byolForward", model::forward),
     ("byolState", model::state),
     ("byolLoadState", model::load_state),
     ("negativeCosineLoss", model::loss),
+    ("datasetCreate", dataset::create),
+    ("datasetLoad", dataset::load),
+    ("datasetInfo", dataset::info),
+    ("datasetGather", dataset::gather),
+    ("batchPrepare", train::prepare),
+    ("byolTrainStep", train::step),
+    ("byolTrainingState", train::training_state),
+    ("byolLoadTrainingState", train::load_training_state),
+    ("byolEmbedImages", knn::embed_uint8),
+    ("byolEmbedDataset", knn::embed_dataset_js),
+    ("byolKnnEvaluate", knn::evaluate),
+    ("knnPredict", knn::predict),
 ];
 
 /// The one C entry point for every exported function: `data` carries the Rust function.

@@ -12,13 +12,13 @@ const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
 
 /// What a JavaScript model handle (an External) holds. Calls on one model are serialised by the
 /// mutex; they wait on the thread pool, never on the JavaScript thread.
-struct ModelHandle {
+pub(crate) struct ModelHandle {
     tag: u64,
-    device: Device,
-    model: Arc<Mutex<Byol>>,
+    pub(crate) device: Device,
+    pub(crate) model: Arc<Mutex<Byol>>,
 }
 
-fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle> {
+pub(crate) fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle> {
     let h: &ModelHandle = env.external_ref(value, "model")?;
     if h.tag != TAG {
         return Err(JsError::type_error("model must be a handle returned by createByol"));
@@ -26,7 +26,7 @@ fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle> {
     Ok(h)
 }
 
-fn lock(model: &Mutex<Byol>) -> MutexGuard<'_, Byol> {
+pub(crate) fn lock(model: &Mutex<Byol>) -> MutexGuard<'_, Byol> {
     // A panic inside a call is reported to its caller; the model itself stays usable.
     model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -84,6 +84,11 @@ pub fn step(env: &Env, args: &[Value]) -> JsResult<Value> {
         let loss = model.step(&view0.to_tensor(device)?, &view1.to_tensor(device)?, momentum)?.item()?;
         resolve_with(move |env| env.number(loss))
     })
+}
+
+/// `byolDevice(model) -> string`: where the model lives (`cpu`, `cuda:0`, ...).
+pub fn device(env: &Env, args: &[Value]) -> JsResult<Value> {
+    env.string(&handle(env, args[0])?.device.to_string())
 }
 
 /// `byolUpdateTarget(model, momentum) -> Promise<void>`
