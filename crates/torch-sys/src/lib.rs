@@ -5,6 +5,9 @@
 #![allow(non_camel_case_types)]
 use std::os::raw::{c_char, c_double, c_int, c_void};
 
+mod data;
+pub use data::*;
+
 #[repr(C)]
 pub struct bt_tensor_s {
     _private: [u8; 0],

@@ -2,6 +2,7 @@
 //!
 //! Tensors own a libtorch handle and free it on drop; every fallible call returns
 //! `Result<_, TorchError>` carrying libtorch's own message.
+mod data;
 mod device;
 mod error;
 mod generator;
@@ -12,6 +13,7 @@ mod runtime;
 mod store;
 mod tensor;
 
+pub use data::{knn_classify, ImageLayout, KnnParams};
 pub use device::{Device, Kind};
 pub use error::{Result, TorchError};
 pub use generator::Generator;

@@ -7,14 +7,14 @@ use torch_sys as sys;
 /// An owning handle to a libtorch tensor. Dropping it releases the handle; storage is shared
 /// between aliases exactly as `at::Tensor` copies share it.
 pub struct Tensor {
-    raw: sys::bt_tensor,
+    pub(crate) raw: sys::bt_tensor,
 }
 
 // SAFETY: at::Tensor reference counts are atomic; callers serialise mutation (models sit behind
 // a Mutex in the addon).
 unsafe impl Send for Tensor {}
 
-fn produce(f: impl FnOnce(*mut sys::bt_tensor) -> sys::bt_error) -> Result<Tensor> {
+pub(crate) fn produce(f: impl FnOnce(*mut sys::bt_tensor) -> sys::bt_error) -> Result<Tensor> {
     let mut raw = null_mut();
     check(f(&mut raw))?;
     Ok(Tensor { raw })
