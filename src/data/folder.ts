@@ -1,0 +1,298 @@
+// Image folders: the ImageFolder layout (`<root>/<class>/**/*.jpg|png|webp`, labelled by folder)
+// and flat folders of unlabelled images. Images are decoded with sharp (on libuv's thread pool),
+// converted to RGB, resized to one storage size, and cached as one uint8 file that later runs
+// read natively; the cache is rebuilt when a file is added, removed or changed.
+import crypto = require('crypto')
+import fs = require('fs')
+import os = require('os')
+import path = require('path')
+import { asBytes, writeFileAtomic } from '../io'
+import { Dataset, fromFile, fromImages, SkippedImage } from './dataset'
+import { sharp } from './sharp'
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp']
+
+export interface FolderOptions {
+  /** Storage size in pixels (square), or `[height, width]`. Images of another size are resized
+   * (scaled to cover, then centre-cropped). Default 32. */
+  imageSize?: number | [number, number]
+  /** `auto` (default): class sub-folders make an ImageFolder, images directly in the folder a flat
+   * unlabelled set. `flat` takes every image below the folder, unlabelled. */
+  layout?: 'auto' | 'imagefolder' | 'flat'
+  /** Where decoded-image caches live (default `$BYOL_CACHE_DIR` or `~/.cache/byol`); `false`: none. */
+  cacheDir?: string | false
+  /** Skip images that fail to decode (listed in `dataset.meta.skipped`) instead of failing. */
+  skipCorrupt?: boolean
+  /** Where the images are kept for training (`cpu`, `cuda:N`). Default `cpu`. */
+  device?: string
+  /** Called while decoding (not when the cache is used). */
+  onProgress?: (done: number, total: number) => void
+  /** Images decoded at once (default 16). */
+  concurrency?: number
+}
+
+interface Listing {
+  root: string
+  layout: 'imagefolder' | 'flat'
+  files: string[]
+  labels?: number[]
+  classes?: string[]
+}
+
+const CACHE_MAGIC = 'BYOLIMG1'
+const CACHE_VERSION = 1
+
+function isImage(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase())
+}
+
+async function walk(dir: string, rel: string, out: string[]): Promise<void> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true })
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue
+    const relative = rel ? `${rel}/${e.name}` : e.name
+    if (e.isDirectory()) await walk(path.join(dir, e.name), relative, out)
+    else if ((e.isFile() || e.isSymbolicLink()) && isImage(e.name)) out.push(relative)
+  }
+}
+
+/** Lists a folder's images and, for the ImageFolder layout, their classes. */
+export async function listImageFolder(root: string, layout: FolderOptions['layout'] = 'auto'): Promise<Listing> {
+  const abs = path.resolve(root)
+  let stat: fs.Stats
+  try {
+    stat = await fs.promises.stat(abs)
+  } catch {
+    throw new Error(`data folder ${abs} does not exist`)
+  }
+  if (!stat.isDirectory()) throw new Error(`${abs} is not a folder (expected a folder of images)`)
+  const entries = (await fs.promises.readdir(abs, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'))
+  const looseImages = entries.filter((e) => !e.isDirectory() && isImage(e.name)).map((e) => e.name)
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  const exts = IMAGE_EXTENSIONS.join(', ')
+  if (layout === 'flat' || (layout === 'auto' && dirs.length === 0)) {
+    const files: string[] = []
+    await walk(abs, '', files)
+    if (files.length === 0) throw new Error(`no images (${exts}) found in ${abs}`)
+    return { root: abs, layout: 'flat', files }
+  }
+  if (layout === 'auto' && looseImages.length > 0) {
+    throw new Error(
+      `${abs} holds both images (${looseImages.slice(0, 3).join(', ')}${looseImages.length > 3 ? ', ...' : ''}) ` +
+        `and sub-folders (${dirs.slice(0, 3).join(', ')}${dirs.length > 3 ? ', ...' : ''}); use layout 'flat' ` +
+        `(every image, unlabelled) or move the loose images into class folders`,
+    )
+  }
+  if (dirs.length === 0) throw new Error(`${abs} has no class sub-folders (ImageFolder layout: <root>/<class>/*.jpg)`)
+  const files: string[] = []
+  const labels: number[] = []
+  for (const [label, dir] of dirs.entries()) {
+    const found: string[] = []
+    await walk(path.join(abs, dir), dir, found)
+    if (found.length === 0) throw new Error(`class folder ${path.join(abs, dir)} has no images (${exts})`)
+    for (const f of found) {
+      files.push(f)
+      labels.push(label)
+    }
+  }
+  return { root: abs, layout: 'imagefolder', files, labels, classes: dirs }
+}
+
+function storageSize(size: FolderOptions['imageSize']): [number, number] {
+  const [h, w] = typeof size === 'number' ? [size, size] : size ?? [32, 32]
+  if (![h, w].every((d) => Number.isInteger(d) && d >= 1 && d <= 4096)) {
+    throw new RangeError(`imageSize must be a positive integer or [height, width], got ${JSON.stringify(size)}`)
+  }
+  return [h, w]
+}
+
+export function defaultCacheDir(): string {
+  return process.env.BYOL_CACHE_DIR || path.join(os.homedir(), '.cache', 'byol')
+}
+
+/** A fingerprint of the listing: names, sizes and modification times of every file. */
+async function fingerprint(listing: Listing, size: [number, number]): Promise<string> {
+  const hash = crypto.createHash('sha256')
+  hash.update(JSON.stringify({ v: CACHE_VERSION, layout: listing.layout, size, classes: listing.classes ?? null }))
+  const stats = await mapLimit(listing.files, 64, (f) => fs.promises.stat(path.join(listing.root, f)))
+  listing.files.forEach((f, i) => hash.update(`\n${f}\t${stats[i].size}\t${stats[i].mtimeMs}`))
+  return hash.digest('hex')
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i], i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+interface CacheHeader {
+  version: number
+  fingerprint: string
+  root: string
+  layout: string
+  shape: [number, number, number, number]
+  files: string[]
+  labels?: number[]
+  classes?: string[]
+  skipped: SkippedImage[]
+}
+
+/** Reads a cache file's header, or undefined when there is none or it is unreadable. */
+async function readCacheHeader(file: string): Promise<{ header: CacheHeader; dataOffset: number } | undefined> {
+  let fd: fs.promises.FileHandle | undefined
+  try {
+    fd = await fs.promises.open(file, 'r')
+    const head = Buffer.alloc(12)
+    await fd.read(asBytes(head), 0, 12, 0)
+    if (head.toString('latin1', 0, 8) !== CACHE_MAGIC) return undefined
+    const length = head.readUInt32LE(8)
+    const json = Buffer.alloc(length)
+    await fd.read(asBytes(json), 0, length, 12)
+    const header = JSON.parse(json.toString('utf8')) as CacheHeader
+    const dataOffset = align(12 + length)
+    const { size } = await fd.stat()
+    if (size !== dataOffset + header.shape.reduce((a, b) => a * b, 1)) return undefined
+    return { header, dataOffset }
+  } catch {
+    return undefined
+  } finally {
+    await fd?.close()
+  }
+}
+
+const align = (n: number) => Math.ceil(n / 64) * 64
+
+/** Writes header + pixels to `file` atomically (a temporary file renamed into place). */
+async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array): Promise<void> {
+  const json = Buffer.from(JSON.stringify(header), 'utf8')
+  const prefix = Buffer.alloc(align(12 + json.length))
+  prefix.write(CACHE_MAGIC, 0, 'latin1')
+  prefix.writeUInt32LE(json.length, 8)
+  prefix.set(asBytes(json), 12)
+  await writeFileAtomic(file, [asBytes(prefix), pixels])
+}
+
+/** Decodes one image file to RGB uint8 `[h, w, 3]`, resizing (cover + centre crop) when needed. */
+export async function decodeImage(file: string, h: number, w: number): Promise<Buffer> {
+  const { data, info } = await sharp()(file, { failOn: 'warning' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`)
+  if (info.width === w && info.height === h) return data
+  return sharp()(asBytes(data), { raw: { width: info.width, height: info.height, channels: 3 } })
+    .resize(w, h, { fit: 'cover' })
+    .raw()
+    .toBuffer()
+}
+
+/** Decodes every image of a listing into one `[N, h, w, 3]` buffer (in listing order). */
+async function decodeAll(
+  listing: Listing,
+  [h, w]: [number, number],
+  options: FolderOptions,
+): Promise<{ pixels: Uint8Array; files: string[]; labels?: number[]; skipped: SkippedImage[] }> {
+  const n = listing.files.length
+  const imageBytes = h * w * 3
+  const pixels = new Uint8Array(n * imageBytes)
+  const ok = new Uint8Array(n)
+  const skipped: SkippedImage[] = []
+  let done = 0
+  await mapLimit(listing.files, options.concurrency ?? 16, async (rel, i) => {
+    const file = path.join(listing.root, rel)
+    try {
+      pixels.set(asBytes(await decodeImage(file, h, w)), i * imageBytes)
+      ok[i] = 1
+    } catch (e) {
+      const message = (e as Error).message.split('\n')[0]
+      if (!options.skipCorrupt) {
+        throw new Error(`cannot decode ${file}: ${message} (pass skipCorrupt / --skip-corrupt to skip such files)`)
+      }
+      skipped.push({ file: rel, error: message })
+    }
+    done++
+    if (options.onProgress && (done % 256 === 0 || done === n)) options.onProgress(done, n)
+  })
+  if (skipped.length === 0) return { pixels, files: listing.files, labels: listing.labels, skipped }
+  // Compact the decoded images, keeping the listing order.
+  const keep = listing.files.map((_, i) => i).filter((i) => ok[i])
+  if (keep.length === 0) throw new Error(`none of the ${n} images in ${listing.root} could be decoded (first: ${skipped[0].file}: ${skipped[0].error})`)
+  const packed = new Uint8Array(keep.length * imageBytes)
+  keep.forEach((src, dst) => packed.set(pixels.subarray(src * imageBytes, (src + 1) * imageBytes), dst * imageBytes))
+  skipped.sort((a, b) => (a.file < b.file ? -1 : 1))
+  return {
+    pixels: packed,
+    files: keep.map((i) => listing.files[i]),
+    labels: listing.labels && keep.map((i) => listing.labels![i]),
+    skipped,
+  }
+}
+
+/**
+ * Loads an image folder as a dataset: from the cache when the folder has not changed since it
+ * was decoded, otherwise by decoding every image (and writing the cache).
+ */
+export async function loadImageFolder(root: string, options: FolderOptions = {}): Promise<Dataset> {
+  const size = storageSize(options.imageSize)
+  const listing = await listImageFolder(root, options.layout)
+  const print = await fingerprint(listing, size)
+  const source = listing.root
+  const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify([listing.root, listing.layout, size, options.skipCorrupt ?? false]))
+    .digest('hex')
+    .slice(0, 20)
+  const cacheFile = cacheDir ? path.join(cacheDir, `images-${key}.bin`) : undefined
+  if (cacheFile) {
+    const cached = await readCacheHeader(cacheFile)
+    if (cached && cached.header.version === CACHE_VERSION && cached.header.fingerprint === print) {
+      const h = cached.header
+      return fromFile(cacheFile, cached.dataOffset, h.shape, h.labels, {
+        classes: h.classes, files: h.files, root: h.root, source, skipped: h.skipped, cache: { file: cacheFile, built: false },
+      }, { device: options.device })
+    }
+  }
+  const decoded = await decodeAll(listing, size, options)
+  const shape: [number, number, number, number] = [decoded.files.length, size[0], size[1], 3]
+  const meta = { classes: listing.classes, files: decoded.files, root: listing.root, source, skipped: decoded.skipped }
+  if (cacheFile) {
+    const header: CacheHeader = {
+      version: CACHE_VERSION, fingerprint: print, root: listing.root, layout: listing.layout, shape,
+      files: decoded.files, labels: decoded.labels, classes: listing.classes, skipped: decoded.skipped,
+    }
+    await writeCache(cacheFile, header, decoded.pixels)
+  }
+  const dataset = await fromImages(
+    { data: decoded.pixels, shape, labels: decoded.labels, classes: listing.classes },
+    { device: options.device, source },
+  )
+  Object.assign(dataset.meta, meta, cacheFile ? { cache: { file: cacheFile, built: true } } : {})
+  return dataset
+}
+
+/** Decodes a list of image files (any sizes) to one uint8 `[N, h, w, 3]` batch. */
+export async function decodeFiles(
+  files: string[],
+  options: { imageSize?: number | [number, number]; concurrency?: number } = {},
+): Promise<{ data: Uint8Array; shape: [number, number, number, number] }> {
+  const [h, w] = storageSize(options.imageSize)
+  const data = new Uint8Array(files.length * h * w * 3)
+  await mapLimit(files, options.concurrency ?? 16, async (file, i) => {
+    try {
+      data.set(asBytes(await decodeImage(file, h, w)), i * h * w * 3)
+    } catch (e) {
+      throw new Error(`cannot decode ${file}: ${(e as Error).message.split('\n')[0]}`)
+    }
+  })
+  return { data, shape: [files.length, h, w, 3] }
+}

@@ -1,0 +1,389 @@
+// train(): the Lightly BYOL example (or another preset) on a dataset, from TypeScript.
+// JavaScript orchestrates (epochs, schedules, callbacks, checkpoints); every batch is gathered,
+// augmented and stepped natively on libuv's thread pool, and the next batch is prepared while
+// the current step runs, so the event loop stays free.
+import path = require('path')
+import {
+  CheckpointState,
+  CHECKPOINT_FILE,
+  checkpointPath,
+  EpochLogs,
+  LoadedCheckpoint,
+  modelOptions,
+  readCheckpoint,
+  restoreModel,
+  saveCheckpoint,
+} from './checkpoint'
+import { Dataset } from './data/dataset'
+import { epochBatches, batchesPerEpoch } from './data/epochs'
+import { DataSource, describeSource, loadDataSource } from './data/index'
+import { FolderOptions } from './data/folder'
+import { exportBackbone, loadBackbone } from './export'
+import { modelHandle } from './handle'
+import { knnEvaluate } from './knn'
+import { Byol, Device } from './model'
+import { native, Native } from './native'
+import { ConfigOverrides, learningRate, resolveConfig, TrainConfig } from './presets'
+import { RunDir } from './run'
+import { runtimeInfo } from './runtime'
+import { cosineSchedule } from './schedule'
+import { createViews, ViewMaker } from './views'
+
+export type { EpochLogs } from './checkpoint'
+
+/** What `onBatchEnd` receives. */
+export interface BatchLogs {
+  epoch: number
+  /** Batch index within the epoch. */
+  batch: number
+  batches: number
+  loss: number
+  lr: number
+  momentum: number
+  /** Images (pairs of views) per second of this step, including the wait for its batch. */
+  imagesPerSecond: number
+}
+
+/** Callbacks in the style of tfjs `model.fit`; each may return a promise, which is awaited. */
+export interface TrainCallbacks {
+  onTrainBegin?: (logs: { config: TrainConfig; device: string; batchesPerEpoch: number; startEpoch: number }) => void | Promise<void>
+  onEpochBegin?: (epoch: number, logs: { lr: number; momentum: number }) => void | Promise<void>
+  /** `step` counts optimizer steps from the start of the run. */
+  onBatchEnd?: (step: number, logs: BatchLogs) => void | Promise<void>
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>
+  onTrainEnd?: (result: TrainResult) => void | Promise<void>
+}
+
+export interface TrainOptions extends ConfigOverrides {
+  /** Training images: a folder (ImageFolder or flat; or a folder with `train/` and `test/`; or the
+   * CIFAR-10 binary release), uint8 images in memory, or a dataset. Needed unless resuming. */
+  data?: DataSource
+  /** Labelled test images for kNN accuracy. Default: the `test` split of `data` when it has one. */
+  testData?: DataSource | false
+  /** `auto` (default): the first CUDA device when libtorch sees one, else the CPU. */
+  device?: Device
+  /** Keep the training images on the training device (gather there). `auto`: on CUDA when they
+   * take at most 2 GiB. CPU training always keeps them on the CPU. */
+  dataOnDevice?: boolean | 'auto'
+  /** Evaluate kNN accuracy every N epochs (and after the last); 0 (default): after the last only. */
+  evalEvery?: number
+  /** A run directory for config.json, metrics.jsonl, plot.svg and checkpoints. */
+  runDir?: string
+  /** Checkpoint every N epochs (default 1; a checkpoint is also written at the end and on abort). */
+  checkpointEvery?: number
+  /** Continue the run whose checkpoint is in this run directory (or file); `true`: `runDir`. */
+  resume?: string | boolean
+  /** Start from these backbone weights (safetensors, torchvision names). */
+  init?: string
+  /** Stops training at the next step boundary (a checkpoint is written when there is a run directory). */
+  signal?: AbortSignal
+  callbacks?: TrainCallbacks
+  /** Prepare the next batch while the current step runs (default true). */
+  prefetch?: boolean
+  /** Image folders: cache location, corrupt-file handling, decoding progress. */
+  cacheDir?: FolderOptions['cacheDir']
+  skipCorrupt?: boolean
+  onDataProgress?: (split: 'train' | 'test', done: number, total: number) => void
+  /** Make the two views without augmentation (both are the normalised images). For tests only. */
+  augmenter?: 'none'
+}
+
+export interface TrainResult {
+  model: Byol
+  config: TrainConfig
+  /** One entry per completed epoch (including epochs before a resume). */
+  history: EpochLogs[]
+  /** Mean loss of the last completed epoch. */
+  loss?: number
+  /** The last kNN top-1 accuracy measured. */
+  knnTop1?: number
+  /** Completed epochs. */
+  epochs: number
+  /** Optimizer steps taken (including those before a resume). */
+  steps: number
+  /** Losses of every step run by this call, in order. */
+  stepLosses: number[]
+  aborted: boolean
+  device: string
+  runDir?: string
+  checkpoint?: string
+  train: Dataset
+  test?: Dataset
+  /** Wall-clock seconds of this call. */
+  seconds: number
+}
+
+interface Position {
+  epoch: number
+  batch: number
+}
+
+interface Prepared {
+  position: Position
+  size: number
+  augmenterBefore: unknown
+  batch: Native.BatchHandle
+}
+
+const DEVICE_DATA_LIMIT = 2 ** 31
+
+function resolveDevice(device: string | undefined): string {
+  if (device === undefined || device === 'auto') return runtimeInfo().cudaAvailable ? 'cuda:0' : 'cpu'
+  return device
+}
+
+function nonNegativeInteger(name: string, v: number | undefined, fallback: number): number {
+  const x = v ?? fallback
+  if (!Number.isInteger(x) || x < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`)
+  return x
+}
+
+async function loadTrainData(options: TrainOptions, config: TrainConfig, device: string, fallback?: string) {
+  const source = options.data ?? fallback
+  if (source === undefined) throw new TypeError('train(): options.data is required (an image folder, images in memory or a dataset)')
+  const folder = (split: 'train' | 'test', dev: string) => ({
+    imageSize: config.imageSize,
+    cacheDir: options.cacheDir,
+    skipCorrupt: options.skipCorrupt,
+    device: dev,
+    onProgress: options.onDataProgress && ((d: number, n: number) => options.onDataProgress!(split, d, n)),
+  })
+  const onDevice = options.dataOnDevice ?? 'auto'
+  const dataDevice = device.startsWith('cuda') && onDevice !== false ? device : 'cpu'
+  let train = await loadDataSource(source, 'train', folder('train', dataDevice))
+  if (onDevice === 'auto' && train.device !== 'cpu' && train.length * train.height * train.width * 3 > DEVICE_DATA_LIMIT && !(source instanceof Dataset)) {
+    train = await loadDataSource(source, 'train', folder('train', 'cpu'))
+  }
+  let test: Dataset | undefined
+  if (options.testData !== false) {
+    const testSource = options.testData ?? (typeof source === 'string' ? source : undefined)
+    if (testSource !== undefined) {
+      try {
+        test = await loadDataSource(testSource, 'test', folder('test', train.device))
+      } catch (e) {
+        // Only an explicitly given test set must load; a path without a test split trains without kNN.
+        if (options.testData !== undefined || !/has no test split/.test((e as Error).message)) throw e
+      }
+    }
+  }
+  if (test && !train.labelled) {
+    throw new Error(`kNN evaluation needs labels on the training data: ${train.meta.source} is unlabelled (use an ImageFolder, or testData: false)`)
+  }
+  if (test && !test.labelled) throw new Error(`the test data ${test.meta.source} has no labels`)
+  if (test && train.classes && test.classes && train.classes.join('\n') !== test.classes.join('\n')) {
+    throw new Error(`train and test classes differ: [${train.classes.join(', ')}] vs [${test.classes.join(', ')}]`)
+  }
+  return { train, test, source }
+}
+
+/**
+ * Trains a BYOL model. Defaults are Lightly's BYOL example (preset `lightly-example`):
+ * ResNet-18, heads 512-1024-256 and 256-1024-256, SGD lr 0.06, batch 256, 10 epochs, target
+ * momentum cosine 0.996 -> 1 per epoch, `byol-cifar` augmentations.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const started = Date.now()
+  const runDir = options.runDir ? new RunDir(path.resolve(options.runDir)) : undefined
+  let ckpt: LoadedCheckpoint | undefined
+  let resumedFrom: string | undefined
+  if (options.resume) {
+    const from = options.resume === true ? options.runDir : options.resume
+    if (!from) throw new TypeError('resume: true needs runDir')
+    ckpt = await readCheckpoint(from)
+    resumedFrom = checkpointPath(from)
+  }
+  // A resumed run keeps its configuration; only the number of epochs may be extended.
+  const config: TrainConfig = ckpt
+    ? { ...ckpt.state.config, epochs: options.epochs ?? ckpt.state.config.epochs }
+    : resolveConfig(options)
+  const evalEvery = nonNegativeInteger('evalEvery', options.evalEvery, 0)
+  const checkpointEvery = nonNegativeInteger('checkpointEvery', options.checkpointEvery, 1)
+  const device = resolveDevice(options.device)
+  const { train: trainData, test: testData, source } = await loadTrainData(options, config, device, ckpt?.state.data.train)
+  const batches = batchesPerEpoch(trainData.length, config.batchSize, config.dropLast)
+  if (batches === 0) {
+    throw new RangeError(`${trainData.length} training images make no batch of ${config.batchSize} (dropLast: ${config.dropLast}); lower batchSize`)
+  }
+  if (!config.dropLast && trainData.length % config.batchSize === 1) {
+    throw new RangeError(`the last batch would hold 1 image, which training-mode BatchNorm cannot use; use dropLast or another batchSize`)
+  }
+
+  const model = await Byol.create(modelOptions(config, device))
+  if (ckpt) await restoreModel(model, ckpt)
+  else if (options.init) await loadBackbone(model, options.init)
+  const views: ViewMaker = await createViews(config, device, options.augmenter)
+  if (ckpt) await views.setState(ckpt.state.augmenter)
+
+  const history: EpochLogs[] = ckpt ? [...ckpt.state.history] : []
+  let position: Position = ckpt ? { ...ckpt.state.position } : { epoch: 0, batch: 0 }
+  let epochLosses: number[] = ckpt ? [...ckpt.state.epochLosses] : []
+  let epochSeconds = ckpt?.state.epochSeconds ?? 0
+  let steps = ckpt?.state.steps ?? 0
+  const stepLosses: number[] = []
+  const data = { train: describeSource(source)!, test: testData?.meta.source }
+  const checkpointFile = runDir ? path.join(runDir.dir, CHECKPOINT_FILE) : undefined
+  const caption = `${config.preset}, batch ${config.batchSize}, ${trainData.length} images, ${device}`
+  if (runDir) {
+    await runDir.writeConfig({
+      config,
+      data,
+      device,
+      trainImages: trainData.length,
+      testImages: testData?.length,
+      classes: trainData.classes,
+      skipped: trainData.meta.skipped,
+      runtime: runtimeInfo(),
+      node: process.version,
+      resumedFrom: ckpt ? { position: ckpt.state.position, steps: ckpt.state.steps } : undefined,
+    })
+    await runDir.writeHistory(history, caption)
+  }
+
+  const momentumOf = (epoch: number) =>
+    config.momentum.schedule === 'cosine' ? cosineSchedule(epoch, config.epochs, config.momentum.start, config.momentum.end) : config.momentum.start
+  const epochCache = new Map<number, BigInt64Array[]>()
+  const batchIndices = (p: Position) => {
+    if (!epochCache.has(p.epoch)) {
+      epochCache.clear()
+      epochCache.set(p.epoch, epochBatches(trainData.length, p.epoch, config))
+    }
+    return epochCache.get(p.epoch)![p.batch]
+  }
+  const next = (p: Position): Position | undefined => {
+    const q = p.batch + 1 < batches ? { epoch: p.epoch, batch: p.batch + 1 } : { epoch: p.epoch + 1, batch: 0 }
+    return q.epoch < config.epochs ? q : undefined
+  }
+  const prepare = async (p: Position): Promise<Prepared> => {
+    const augmenterBefore = await views.state()
+    const indices = batchIndices(p)
+    const batch = await views.prepare(trainData, indices, device)
+    return { position: p, size: indices.length, augmenterBefore, batch }
+  }
+  // A prefetch that is never awaited (abort, error) must not surface as an unhandled rejection.
+  const track = (p: Promise<Prepared>) => {
+    p.catch(() => undefined)
+    return p
+  }
+
+  const checkpointState = async (augmenter: unknown): Promise<CheckpointState> => ({
+    format: 1,
+    config,
+    position,
+    steps,
+    epochLosses,
+    epochSeconds,
+    history,
+    augmenter,
+    data,
+    savedAt: new Date().toISOString(),
+  })
+  let lastCheckpoint: string | undefined = resumedFrom
+  const writeCheckpoint = async (augmenter: unknown) => {
+    if (!checkpointFile) return
+    await saveCheckpoint(checkpointFile, model, await checkpointState(augmenter))
+    lastCheckpoint = checkpointFile
+  }
+
+  const cb = options.callbacks ?? {}
+  await cb.onTrainBegin?.({ config, device, batchesPerEpoch: batches, startEpoch: position.epoch })
+  let aborted = false
+  let pending: Promise<Prepared> | undefined = position.epoch < config.epochs ? track(prepare(position)) : undefined
+  const prefetch = options.prefetch ?? true
+
+  try {
+    while (position.epoch < config.epochs) {
+      const epoch = position.epoch
+      const lr = learningRate(config, epoch)
+      const momentum = momentumOf(epoch)
+      if (position.batch === 0) await cb.onEpochBegin?.(epoch, { lr, momentum })
+      while (position.epoch === epoch) {
+        if (options.signal?.aborted) {
+          aborted = true
+          // The checkpoint resumes at this batch, with the augmenter as it was before making it.
+          const prepared = pending ? await pending : undefined
+          await writeCheckpoint(prepared ? prepared.augmenterBefore : await views.state())
+          pending = undefined
+          break
+        }
+        const t0 = Date.now()
+        const prepared = await pending!
+        const following = next(position)
+        pending = following && prefetch ? track(prepare(following)) : undefined
+        const loss = await native.byolTrainStep(modelHandle(model), prepared.batch, { momentum, lr })
+        if (!Number.isFinite(loss)) {
+          throw new Error(
+            `loss is ${loss} at step ${steps + 1} (epoch ${epoch}, batch ${position.batch}); training stopped` +
+              (lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : '') +
+              '. A learning rate that is too high is the usual cause.',
+          )
+        }
+        const seconds = (Date.now() - t0) / 1000
+        steps++
+        epochLosses.push(loss)
+        stepLosses.push(loss)
+        epochSeconds += seconds
+        const batchLogs: BatchLogs = {
+          epoch,
+          batch: position.batch,
+          batches,
+          loss,
+          lr,
+          momentum,
+          imagesPerSecond: seconds > 0 ? prepared.size / seconds : 0,
+        }
+        await cb.onBatchEnd?.(steps, batchLogs)
+        position = following ?? { epoch: epoch + 1, batch: 0 }
+        if (following && !prefetch) pending = track(prepare(following))
+      }
+      if (aborted) break
+
+      const logs: EpochLogs = {
+        epoch,
+        loss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length,
+        lr,
+        momentum,
+        imagesPerSecond: (epochLosses.length * config.batchSize) / Math.max(epochSeconds, 1e-9),
+        seconds: epochSeconds,
+        steps: epochLosses.length,
+      }
+      const last = epoch === config.epochs - 1
+      if (testData && (last || (evalEvery > 0 && (epoch + 1) % evalEvery === 0))) {
+        logs.knnTop1 = (await knnEvaluate(model, trainData, testData, config.knn)).top1
+      }
+      history.push(logs)
+      epochLosses = []
+      epochSeconds = 0
+      if (runDir) await runDir.writeHistory(history, caption)
+      if (checkpointFile && (last || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
+        const prepared = pending ? await pending : undefined
+        await writeCheckpoint(prepared ? prepared.augmenterBefore : await views.state())
+      }
+      await cb.onEpochEnd?.(epoch, logs)
+    }
+  } finally {
+    // Settle a prefetch still in flight before returning or throwing.
+    if (pending) await pending.catch(() => undefined)
+  }
+
+  if (runDir && !aborted) await exportBackbone(model, runDir.file('backbone'), { 'byol.config': JSON.stringify(config) })
+  const evaluated = history.filter((h) => h.knnTop1 !== undefined)
+  const result: TrainResult = {
+    model,
+    config,
+    history,
+    loss: history.length ? history[history.length - 1].loss : undefined,
+    knnTop1: evaluated.length ? evaluated[evaluated.length - 1].knnTop1 : undefined,
+    epochs: history.length,
+    steps,
+    stepLosses,
+    aborted,
+    device,
+    runDir: runDir?.dir,
+    checkpoint: lastCheckpoint,
+    train: trainData,
+    test: testData,
+    seconds: (Date.now() - started) / 1000,
+  }
+  await cb.onTrainEnd?.(result)
+  return result
+}
