@@ -1,0 +1,29 @@
+// `byol export`: the backbone of a run as safetensors with torchvision's parameter names.
+import path = require('path')
+import { exportBackbone } from '../export'
+import { CommandSpec, Parsed, stringOption, UsageError } from './args'
+import { loadModel } from './model'
+
+export const spec: CommandSpec = {
+  name: 'export',
+  summary: 'write a run\'s backbone as safetensors with torchvision ResNet-18 names (loads with resnet18().load_state_dict(w, strict=False))',
+  usage: 'byol export --run <dir> [--out FILE]',
+  options: {
+    run: { type: 'string', value: 'DIR', help: 'the run directory' },
+    out: { type: 'string', short: 'o', value: 'FILE', help: 'output file', default: '<run>/backbone.safetensors' },
+  },
+  examples: [
+    'byol export --run runs/photos --out resnet18-byol.safetensors',
+    "python3 -c \"import torch, torchvision; from safetensors.torch import load_file; m = torchvision.models.resnet18(); print(m.load_state_dict(load_file('resnet18-byol.safetensors'), strict=False))\"",
+  ],
+}
+
+export async function run(p: Parsed): Promise<number> {
+  const runDir = stringOption(p.values, 'run')
+  if (!runDir) throw new UsageError('--run is required', 'export')
+  const out = stringOption(p.values, 'out') ?? path.join(runDir, 'backbone.safetensors')
+  const { model } = await loadModel({ ...p, values: { run: runDir, device: 'cpu' } }, 'export')
+  await exportBackbone(model, out)
+  process.stdout.write(`${out}\n`)
+  return 0
+}

@@ -1,0 +1,149 @@
+// `byol train`: trains on a folder (or the CIFAR-10 binary release) and keeps a run directory.
+import path = require('path')
+import { PRESETS, PresetName } from '../presets'
+import { newRunDir } from '../run'
+import { train, TrainOptions } from '../train'
+import { choiceOption, CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError } from './args'
+import { duration, ProgressBar } from './progress'
+
+export const spec: CommandSpec = {
+  name: 'train',
+  summary: 'train a BYOL model (Lightly\'s BYOL example by default) and keep a run directory',
+  usage: 'byol train --data <dir> [options]',
+  options: {
+    data: { type: 'string', value: 'DIR', help: 'training images: an ImageFolder (<dir>/<class>/*.jpg), a folder with train/ and test/, a flat folder of images, or cifar-10-batches-bin/' },
+    'test-data': { type: 'string', value: 'DIR', help: 'labelled test images for kNN accuracy (default: the test/ split of --data)' },
+    preset: { type: 'string', value: 'NAME', help: `training recipe: ${PRESETS.join(', ')}`, default: 'lightly-example' },
+    epochs: { type: 'string', value: 'N', help: 'epochs', default: '10 (200 for cifar10-benchmark)' },
+    'batch-size': { type: 'string', value: 'N', help: 'images per step', default: '256' },
+    lr: { type: 'string', value: 'X', help: 'learning rate (default: the preset\'s)' },
+    seed: { type: 'string', value: 'N', help: 'seed of weights, data order and augmentations', default: '0' },
+    'image-size': { type: 'string', value: 'N', help: 'images are stored and trained at NxN pixels', default: '32' },
+    width: { type: 'string', value: 'N', help: 'channels of the first ResNet-18 stage (64 = torchvision ResNet-18)', default: '64' },
+    device: { type: 'string', value: 'DEV', help: 'auto, cpu, cuda or cuda:N', default: 'auto' },
+    out: { type: 'string', short: 'o', value: 'DIR', help: 'run directory', default: 'runs/run-<date>-<time>' },
+    resume: { type: 'string', value: 'DIR', help: 'continue the run in this run directory from its checkpoint' },
+    'eval-every': { type: 'string', value: 'N', help: 'kNN accuracy every N epochs (0: after the last epoch only)', default: '0' },
+    'checkpoint-every': { type: 'string', value: 'N', help: 'checkpoint every N epochs (also at the end and on Ctrl-C)', default: '1' },
+    init: { type: 'string', value: 'FILE', help: 'start from these backbone weights (safetensors, torchvision names)' },
+    'cache-dir': { type: 'string', value: 'DIR', help: 'where decoded images are cached', default: '$BYOL_CACHE_DIR or ~/.cache/byol' },
+    'no-cache': { type: 'boolean', help: 'decode the images without reading or writing a cache' },
+    'skip-corrupt': { type: 'boolean', help: 'skip images that fail to decode (they are listed in config.json) instead of stopping' },
+    json: { type: 'boolean', help: 'print one JSON object per epoch (and a final result object) instead of text' },
+    quiet: { type: 'boolean', short: 'q', help: 'no progress bar' },
+  },
+  examples: [
+    'byol train --data datasets/cifar10                  # the Lightly example, 10 epochs',
+    'byol train --data datasets/cifar10 --epochs 1       # a quick variant',
+    'byol train --data photos/ --image-size 64 --out runs/photos',
+    'byol train --resume runs/photos                     # continue after Ctrl-C',
+  ],
+}
+
+function fmtLoss(x: number): string {
+  return x.toFixed(5)
+}
+
+export async function run(p: Parsed): Promise<number> {
+  const v = p.values
+  const resume = stringOption(v, 'resume')
+  const data = stringOption(v, 'data')
+  const out = resume ?? stringOption(v, 'out') ?? newRunDir()
+  const json = v.json === true
+  const bar = new ProgressBar()
+  const showBar = !json && v.quiet !== true && bar.enabled
+  const width = intOption(v, 'width', 1, 4096)
+  const controller = new AbortController()
+  let interrupts = 0
+  const onSigint = () => {
+    interrupts++
+    if (interrupts > 1) process.exit(130)
+    bar.clear()
+    process.stderr.write('byol: stopping after the current step and writing a checkpoint (Ctrl-C again to quit now)\n')
+    controller.abort()
+  }
+  const log = (line: string) => {
+    bar.clear()
+    process.stderr.write(line + '\n')
+  }
+  const print = (line: string) => {
+    bar.clear()
+    process.stdout.write(line + '\n')
+  }
+  let epochStart = Date.now()
+  let epochLosses: number[] = []
+  const options: TrainOptions = {
+    data,
+    testData: stringOption(v, 'test-data'),
+    preset: choiceOption(v, 'preset', PRESETS) as PresetName | undefined,
+    epochs: intOption(v, 'epochs', 1),
+    batchSize: intOption(v, 'batch-size', 2),
+    lr: numberOption(v, 'lr', 0),
+    seed: intOption(v, 'seed', 0),
+    imageSize: intOption(v, 'image-size', 1, 4096),
+    model: width !== undefined ? { width } : undefined,
+    device: (stringOption(v, 'device') ?? 'auto') as TrainOptions['device'],
+    runDir: out,
+    resume: resume ? true : undefined,
+    evalEvery: intOption(v, 'eval-every', 0),
+    checkpointEvery: intOption(v, 'checkpoint-every', 0),
+    init: stringOption(v, 'init'),
+    cacheDir: v['no-cache'] === true ? false : stringOption(v, 'cache-dir'),
+    skipCorrupt: v['skip-corrupt'] === true,
+    signal: controller.signal,
+    onDataProgress: showBar ? (split, done, total) => bar.update(`decoding ${split} images`, done, total) : undefined,
+    callbacks: {
+      onTrainBegin: ({ config, device, batchesPerEpoch: batches, startEpoch }) => {
+        const what = `${config.preset}, ${config.epochs} epochs of ${batches} batches of ${config.batchSize}, ${config.imageSize}x${config.imageSize}`
+        if (json) print(JSON.stringify({ type: 'start', config, device, batchesPerEpoch: batches, startEpoch, runDir: path.resolve(out) }))
+        else log(`byol train: ${what}, device ${device}${startEpoch > 0 ? `, resuming at epoch ${startEpoch}` : ''}\nrun directory: ${path.resolve(out)}`)
+      },
+      onEpochBegin: () => {
+        epochStart = Date.now()
+        epochLosses = []
+      },
+      onBatchEnd: (_step, logs) => {
+        epochLosses.push(logs.loss)
+        if (!showBar) return
+        const elapsed = (Date.now() - epochStart) / 1000
+        const done = logs.batch + 1
+        const eta = (elapsed / Math.max(epochLosses.length, 1)) * (logs.batches - done)
+        const mean = epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length
+        bar.update(`epoch ${String(logs.epoch).padStart(2, '0')}`, done, logs.batches, `loss ${fmtLoss(mean)} ${logs.imagesPerSecond.toFixed(0)} img/s eta ${duration(eta)}`)
+      },
+      onEpochEnd: (epoch, logs) => {
+        if (json) {
+          print(JSON.stringify({ type: 'epoch', ...logs }))
+          return
+        }
+        // The line Lightly's example prints.
+        print(`epoch: ${String(epoch).padStart(2, '0')}, loss: ${fmtLoss(logs.loss)}`)
+        if (logs.knnTop1 !== undefined) print(`epoch: ${String(epoch).padStart(2, '0')}, knn top-1: ${logs.knnTop1.toFixed(4)}`)
+        log(`  ${logs.steps} steps in ${duration(logs.seconds)} (${logs.imagesPerSecond.toFixed(1)} images/s)`)
+      },
+    },
+  }
+  if (!data && !resume) throw new UsageError('--data is required (or --resume <run dir>)', 'train')
+  process.on('SIGINT', onSigint)
+  try {
+    const result = await train(options)
+    bar.clear()
+    if (json) {
+      const { model: _m, train: _t, test: _s, stepLosses: _l, ...rest } = result
+      print(JSON.stringify({ type: 'result', ...rest }))
+    } else if (result.aborted) {
+      log(`stopped after ${result.steps} steps; checkpoint ${result.checkpoint ?? '(none)'}\nresume with: byol train --resume ${out}`)
+    } else {
+      if (result.knnTop1 !== undefined && result.test) {
+        print(
+          `kNN top-1 accuracy on the test split: ${result.knnTop1.toFixed(4)} (k=${result.config.knn.k}, temperature ${result.config.knn.temperature}, ` +
+            `${result.test.length} test images, ${result.train.length} train images)`,
+        )
+      }
+      log(`done in ${duration(result.seconds)}; run directory ${path.resolve(out)} (metrics.jsonl, plot.svg, checkpoint.safetensors, backbone.safetensors)`)
+    }
+    return result.aborted ? 130 : 0
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}
