@@ -157,8 +157,8 @@ impl Byol {
     /// `momentum`, compute the symmetrised loss, update the online network. Returns the loss
     /// as a device tensor, so the caller decides when to wait for it.
     pub fn step(&mut self, view0: &Tensor, view1: &Tensor, momentum: f64) -> Result<Tensor> {
-        self.check_images("view0", view0)?;
-        self.check_images("view1", view1)?;
+        self.check_images("view0", view0, Mode::Train)?;
+        self.check_images("view1", view1, Mode::Train)?;
         if view0.shape()? != view1.shape()? {
             return Err(TorchError::new(format!(
                 "view0 and view1 must have the same shape, got {:?} and {:?}",
@@ -190,7 +190,7 @@ impl Byol {
         };
         no_grad(|| match part {
             Part::Backbone => {
-                self.check_images("input", input)?;
+                self.check_images("input", input, mode)?;
                 encoder.backbone.forward(input, mode)
             }
             Part::Projection => {
@@ -210,7 +210,7 @@ impl Byol {
         self.forward(Network::Online, Part::Backbone, images, Mode::Eval)
     }
 
-    fn check_images(&self, name: &str, t: &Tensor) -> Result<()> {
+    fn check_images(&self, name: &str, t: &Tensor, mode: Mode) -> Result<()> {
         let shape = t.shape()?;
         let kind = t.kind()?;
         if shape.len() != 4 || shape[1] != 3 || kind != Kind::Float {
@@ -219,7 +219,8 @@ impl Byol {
                 kind.name()
             )));
         }
-        if shape[0] < 2 {
+        // Only batch statistics need two images; evaluation embeds a single image too.
+        if mode == Mode::Train && shape[0] < 2 {
             return Err(TorchError::new(format!(
                 "{name}: training-mode BatchNorm needs at least 2 images per batch, got {}",
                 shape[0]
