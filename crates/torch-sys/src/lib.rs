@@ -7,6 +7,8 @@ use std::os::raw::{c_char, c_double, c_int, c_void};
 
 mod data;
 pub use data::*;
+mod vision;
+pub use vision::*;
 
 #[repr(C)]
 pub struct bt_tensor_s {

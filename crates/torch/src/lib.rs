@@ -12,6 +12,7 @@ pub mod optim;
 mod runtime;
 mod store;
 mod tensor;
+mod vision;
 
 pub use data::{knn_classify, ImageLayout, KnnParams};
 pub use device::{Device, Kind};
@@ -21,3 +22,4 @@ pub use grad::{no_grad, NoGradGuard};
 pub use runtime::{cuda_device_count, cuda_synchronize, init, init_thread, num_threads, set_num_threads, version};
 pub use store::{Entry, ParamStore, Path, Role};
 pub use tensor::{foreach, Tensor};
+pub use vision::{Binary, Padding, Reduce, SamplePadding, Sampling, Unary};
