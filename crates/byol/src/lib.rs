@@ -1,6 +1,7 @@
 //! Bootstrap Your Own Latent (Grill et al., 2020) on libtorch, following Lightly's modules:
 //! a ResNet-18 backbone, projection and prediction heads, the symmetrised negative-cosine loss,
 //! the momentum (target) network's EMA update and its cosine schedule, and one training step.
+pub mod augment;
 pub mod dataset;
 pub mod heads;
 pub mod knn;

@@ -1,0 +1,274 @@
+//! What each view's transform does: Lightly's `BYOLView1Transform` / `BYOLView2Transform`
+//! arguments (same names, same defaults), the presets, and their validation.
+use std::fmt;
+
+/// `torchvision.transforms.Normalize` after `ToTensor`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalize {
+    pub mean: [f64; 3],
+    pub std: [f64; 3],
+}
+
+/// ImageNet statistics, Lightly's `IMAGENET_NORMALIZE`.
+pub const IMAGENET_NORMALIZE: Normalize = Normalize { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/// One view's augmentation, with Lightly's argument names. Order of application (as Lightly's
+/// `BYOLView1Transform`): RandomResizedCrop, rotation, horizontal flip, vertical flip, colour
+/// jitter (with probability `cj_prob`), random grayscale, Gaussian blur, solarization, normalize.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewConfig {
+    /// Output height and width of RandomResizedCrop.
+    pub input_size: i64,
+    pub cj_prob: f64,
+    pub cj_strength: f64,
+    pub cj_bright: f64,
+    pub cj_contrast: f64,
+    pub cj_sat: f64,
+    pub cj_hue: f64,
+    /// RandomResizedCrop's area fraction is drawn from `[min_scale, 1]`.
+    pub min_scale: f64,
+    pub random_gray_scale: f64,
+    /// Probability of the Gaussian blur.
+    pub gaussian_blur: f64,
+    /// The blur's sigma (PIL's `radius`) is drawn uniformly from `[sigmas.0, sigmas.1]`.
+    pub sigmas: (f64, f64),
+    pub solarization_prob: f64,
+    pub vf_prob: f64,
+    pub hf_prob: f64,
+    pub rr_prob: f64,
+    /// `None`: rotations by 90 degrees (Lightly's `RandomRotate`); `Some((lo, hi))`: an angle in
+    /// degrees drawn from `[lo, hi]` (torchvision's `RandomRotation`, nearest, black corners).
+    pub rr_degrees: Option<(f64, f64)>,
+    pub normalize: Option<Normalize>,
+}
+
+impl ViewConfig {
+    /// Lightly's `BYOLView1Transform()` defaults.
+    pub fn byol_view1() -> ViewConfig {
+        ViewConfig {
+            input_size: 224,
+            cj_prob: 0.8,
+            cj_strength: 1.0,
+            cj_bright: 0.4,
+            cj_contrast: 0.4,
+            cj_sat: 0.2,
+            cj_hue: 0.1,
+            min_scale: 0.08,
+            random_gray_scale: 0.2,
+            gaussian_blur: 1.0,
+            sigmas: (0.1, 2.0),
+            solarization_prob: 0.0,
+            vf_prob: 0.0,
+            hf_prob: 0.5,
+            rr_prob: 0.0,
+            rr_degrees: None,
+            normalize: Some(IMAGENET_NORMALIZE),
+        }
+    }
+
+    /// Lightly's `BYOLView2Transform()` defaults: blur 0.1, solarization 0.2.
+    pub fn byol_view2() -> ViewConfig {
+        ViewConfig { gaussian_blur: 0.1, solarization_prob: 0.2, ..ViewConfig::byol_view1() }
+    }
+
+    /// Brightness, contrast and saturation ranges `[max(0, 1 - x), 1 + x]` and the hue range
+    /// `[-x, x]` of torchvision's `ColorJitter(cj_strength * cj_bright, ...)`.
+    pub fn jitter_ranges(&self) -> [(f64, f64); 4] {
+        let s = self.cj_strength;
+        let factor = |x: f64| ((1.0 - s * x).max(0.0), 1.0 + s * x);
+        [factor(self.cj_bright), factor(self.cj_contrast), factor(self.cj_sat), (-s * self.cj_hue, s * self.cj_hue)]
+    }
+
+    /// Checks every field; the error names the field (`prefix.field`, with Lightly's name in
+    /// camelCase as the JavaScript options spell it).
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let field = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+        let probability = |name: &str, p: f64| {
+            if (0.0..=1.0).contains(&p) {
+                Ok(())
+            } else {
+                Err(ConfigError::range(field(name), format!("must be a probability in [0, 1], got {p}")))
+            }
+        };
+        let non_negative = |name: &str, x: f64| {
+            if x >= 0.0 && x.is_finite() {
+                Ok(())
+            } else {
+                Err(ConfigError::range(field(name), format!("must be a finite number >= 0, got {x}")))
+            }
+        };
+        if !(1..=8192).contains(&self.input_size) {
+            return Err(ConfigError::range(field("inputSize"), format!("must be an integer in [1, 8192], got {}", self.input_size)));
+        }
+        probability("cjProb", self.cj_prob)?;
+        non_negative("cjStrength", self.cj_strength)?;
+        non_negative("cjBright", self.cj_bright)?;
+        non_negative("cjContrast", self.cj_contrast)?;
+        non_negative("cjSat", self.cj_sat)?;
+        non_negative("cjHue", self.cj_hue)?;
+        if self.cj_strength * self.cj_hue > 0.5 {
+            return Err(ConfigError::range(
+                field("cjHue"),
+                format!(
+                    "cjStrength * cjHue must be at most 0.5 (torchvision's hue range), got {}",
+                    self.cj_strength * self.cj_hue
+                ),
+            ));
+        }
+        if !(self.min_scale > 0.0 && self.min_scale <= 1.0) {
+            return Err(ConfigError::range(field("minScale"), format!("must be in (0, 1], got {}", self.min_scale)));
+        }
+        probability("randomGrayScale", self.random_gray_scale)?;
+        probability("gaussianBlur", self.gaussian_blur)?;
+        let (lo, hi) = self.sigmas;
+        if !(lo >= 0.0 && hi.is_finite() && lo <= hi) {
+            return Err(ConfigError::range(field("sigmas"), format!("must be [min, max] with 0 <= min <= max, got [{lo}, {hi}]")));
+        }
+        if hi > 64.0 {
+            return Err(ConfigError::range(field("sigmas"), format!("max sigma must be at most 64, got {hi}")));
+        }
+        probability("solarizationProb", self.solarization_prob)?;
+        probability("vfProb", self.vf_prob)?;
+        probability("hfProb", self.hf_prob)?;
+        probability("rrProb", self.rr_prob)?;
+        if let Some((a, b)) = self.rr_degrees {
+            if !(a.is_finite() && b.is_finite() && a <= b) {
+                return Err(ConfigError::range(field("rrDegrees"), format!("must be [min, max] with min <= max, got [{a}, {b}]")));
+            }
+        }
+        if let Some(n) = &self.normalize {
+            if n.mean.iter().any(|m| !m.is_finite()) {
+                return Err(ConfigError::range(field("normalize.mean"), format!("must hold finite numbers, got {:?}", n.mean)));
+            }
+            if n.std.iter().any(|s| !(*s > 0.0 && s.is_finite())) {
+                return Err(ConfigError::range(field("normalize.std"), format!("must hold positive numbers, got {:?}", n.std)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The named starting points that every field then overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// Lightly's defaults: 224 pixels, blur 1.0 / 0.1, solarization 0 / 0.2.
+    Byol,
+    /// Lightly's CIFAR-10 example: `input_size=32, gaussian_blur=0.0` for both views.
+    ByolCifar,
+}
+
+impl Preset {
+    pub const NAMES: [&'static str; 2] = ["byol", "byol-cifar"];
+
+    pub fn parse(name: &str) -> Option<Preset> {
+        match name {
+            "byol" => Some(Preset::Byol),
+            "byol-cifar" => Some(Preset::ByolCifar),
+            _ => None,
+        }
+    }
+
+    /// The two views' configurations.
+    pub fn views(self) -> (ViewConfig, ViewConfig) {
+        match self {
+            Preset::Byol => (ViewConfig::byol_view1(), ViewConfig::byol_view2()),
+            Preset::ByolCifar => {
+                let cifar = |v: ViewConfig| ViewConfig { input_size: 32, gaussian_blur: 0.0, ..v };
+                (cifar(ViewConfig::byol_view1()), cifar(ViewConfig::byol_view2()))
+            }
+        }
+    }
+}
+
+/// Element type of the augmented views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputType {
+    Float32,
+    BFloat16,
+}
+
+/// Both views and the output type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AugmentConfig {
+    pub view1: ViewConfig,
+    pub view2: ViewConfig,
+    pub output: OutputType,
+}
+
+impl AugmentConfig {
+    pub fn preset(preset: Preset) -> AugmentConfig {
+        let (view1, view2) = preset.views();
+        AugmentConfig { view1, view2, output: OutputType::Float32 }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.view1.validate("view1")?;
+        self.view2.validate("view2")
+    }
+}
+
+/// Which JavaScript error class a configuration error becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// A value of the right type outside its allowed range (`RangeError`).
+    Range,
+    /// A value of the wrong type (`TypeError`).
+    Type,
+}
+
+/// A rejected configuration: the field's path and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub kind: ConfigErrorKind,
+    pub field: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn range(field: String, message: String) -> ConfigError {
+        ConfigError { kind: ConfigErrorKind::Range, field, message }
+    }
+
+    pub fn type_error(field: String, message: String) -> ConfigError {
+        ConfigError { kind: ConfigErrorKind::Type, field, message }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for torch::TorchError {
+    fn from(e: ConfigError) -> Self {
+        torch::TorchError::new(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_follow_lightly() {
+        let (v1, v2) = Preset::Byol.views();
+        assert_eq!((v1.input_size, v1.gaussian_blur, v1.solarization_prob), (224, 1.0, 0.0));
+        assert_eq!((v2.input_size, v2.gaussian_blur, v2.solarization_prob), (224, 0.1, 0.2));
+        let (c1, c2) = Preset::ByolCifar.views();
+        assert_eq!((c1.input_size, c1.gaussian_blur, c2.gaussian_blur, c2.solarization_prob), (32, 0.0, 0.0, 0.2));
+        assert!(AugmentConfig::preset(Preset::Byol).validate().is_ok());
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let bad = ViewConfig { sigmas: (2.0, 0.1), ..ViewConfig::byol_view1() };
+        assert_eq!(bad.validate("view1").unwrap_err().field, "view1.sigmas");
+        let bad = ViewConfig { min_scale: 0.0, ..ViewConfig::byol_view1() };
+        assert_eq!(bad.validate("view2").unwrap_err().field, "view2.minScale");
+        let bad = ViewConfig { hf_prob: 1.5, ..ViewConfig::byol_view1() };
+        assert_eq!(bad.validate("v").unwrap_err().field, "v.hfProb");
+    }
+}

@@ -1,0 +1,323 @@
+//! The view pipeline (Lightly's order) and the `Augmenter` that makes both views of a batch.
+//!
+//! A call draws every random number of both views up front (one `[N, DRAWS]` uniform tensor per
+//! view from the augmenter's generator), turns them into per-image parameters with tensor
+//! arithmetic on the device, and then runs the transforms. On CPU the images go through the
+//! pipeline in chunks that stay in cache (the parameters do not depend on the chunking); on
+//! CUDA the batch goes through at once.
+use crate::augment::color_jitter::{self, JitterParams, JitterPlan};
+use crate::augment::config::{AugmentConfig, ConfigError, OutputType, ViewConfig};
+use crate::augment::flip;
+use crate::augment::gaussian_blur;
+use crate::augment::grayscale;
+use crate::augment::normalize::Normalization;
+use crate::augment::random_resized_crop::{self as rrc, CropBoxes};
+use crate::augment::rotation;
+use crate::augment::solarize;
+use crate::augment::{column, columns};
+use torch::{Binary, Device, Generator, Kind, Result, Tensor, TorchError};
+
+// Where each transform's uniform numbers sit in a view's draw.
+const CROP: i64 = 0;
+const ROTATE: i64 = CROP + rrc::DRAWS;
+const ANGLE: i64 = ROTATE + 1;
+const HFLIP: i64 = ANGLE + 1;
+const VFLIP: i64 = HFLIP + 1;
+const JITTER: i64 = VFLIP + 1;
+const GRAY: i64 = JITTER + color_jitter::DRAWS;
+const BLUR: i64 = GRAY + 1;
+const SIGMA: i64 = BLUR + 1;
+const SOLARIZE: i64 = SIGMA + 1;
+/// Uniform numbers one image consumes per view.
+pub const DRAWS: i64 = SOLARIZE + 1;
+
+/// How a uint8 batch is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputLayout {
+    /// `[N, H, W, 3]`, as decoded images arrive.
+    Nhwc,
+    /// `[N, 3, H, W]`.
+    Nchw,
+}
+
+/// One view's random parameters for a batch (float64 `[N]` tensors unless noted).
+pub struct ViewParams {
+    /// RandomResizedCrop's boxes, in input pixels.
+    pub boxes: CropBoxes,
+    /// 1 where the image rotates.
+    pub rotate: Tensor,
+    /// The rotation in degrees, counter-clockwise (90 for Lightly's quarter turns), 0 where none.
+    pub angle: Tensor,
+    pub hflip: Tensor,
+    pub vflip: Tensor,
+    pub jitter: JitterParams,
+    pub grayscale: Tensor,
+    /// The blur's sigma, 0 where the image is not blurred.
+    pub blur_sigma: Tensor,
+    pub solarize: Tensor,
+}
+
+impl ViewParams {
+    /// Draws the parameters of `n` images of `height x width` pixels.
+    pub fn draw(config: &ViewConfig, n: i64, height: i64, width: i64, generator: &Generator, device: Device) -> Result<ViewParams> {
+        let u = Tensor::rand(&[n, DRAWS], Kind::Double, device, generator)?;
+        let flag = |i: i64, p: f64| column(&u, i)?.lt_scalar_f(p)?.cast(Kind::Double);
+        let boxes = rrc::sample(&columns(&u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
+        let rotate = flag(ROTATE, config.rr_prob)?;
+        let angle = match config.rr_degrees {
+            None => rotate.mul_scalar(90.0)?,
+            Some((lo, hi)) => {
+                let a = column(&u, ANGLE)?.binary_scalar(hi - lo, Binary::Mul)?;
+                a.binary_scalar_(lo, Binary::Add)?;
+                a.mul(&rotate)?
+            }
+        };
+        let jitter = color_jitter::sample(&columns(&u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
+        let (lo, hi) = config.sigmas;
+        let sigma = column(&u, SIGMA)?.binary_scalar(hi - lo, Binary::Mul)?;
+        sigma.binary_scalar_(lo, Binary::Add)?;
+        Ok(ViewParams {
+            boxes,
+            rotate,
+            angle,
+            hflip: flag(HFLIP, config.hf_prob)?,
+            vflip: flag(VFLIP, config.vf_prob)?,
+            jitter,
+            grayscale: flag(GRAY, config.random_gray_scale)?,
+            blur_sigma: sigma.mul(&flag(BLUR, config.gaussian_blur)?)?,
+            solarize: flag(SOLARIZE, config.solarization_prob)?,
+        })
+    }
+}
+
+/// A view's transforms for one batch, made from its parameters; steps whose probability is 0 are
+/// left out (known from the configuration, without looking at the draws).
+struct Pipeline<'a> {
+    config: &'a ViewConfig,
+    rows: rrc::Taps,
+    cols: rrc::Taps,
+    transpose: Option<Tensor>,
+    /// degrees, hflip, vflip (float32 `[N]`) when rotations take any angle
+    rotate: Option<(Tensor, Tensor, Tensor)>,
+    jitter: Option<JitterPlan>,
+    grayscale: Option<Tensor>,
+    blur: Option<Tensor>,
+    solarize: Option<Tensor>,
+    normalization: &'a Normalization,
+}
+
+fn float(t: &Tensor) -> Result<Tensor> {
+    t.cast(Kind::Float)
+}
+
+impl<'a> Pipeline<'a> {
+    /// `gain` scales the input values (1 / 255 for uint8 images).
+    fn new(config: &'a ViewConfig, params: &ViewParams, height: i64, width: i64, gain: f64, normalization: &'a Normalization) -> Result<Pipeline<'a>> {
+        let size = config.input_size;
+        let b = &params.boxes;
+        let any_angle = config.rr_degrees.is_some() && config.rr_prob > 0.0;
+        // Quarter turns and flips fold into the matrices; with any-angle rotations the flips
+        // come after the rotation, in its sampling grid.
+        let (rows, cols, transpose, rotate) = if any_angle {
+            let rows = rrc::taps(&b.top, &b.height, height, size, None, gain)?;
+            let cols = rrc::taps(&b.left, &b.width, width, size, None, 1.0)?;
+            let rotate = (float(&params.angle)?, float(&params.hflip)?, float(&params.vflip)?);
+            (rows, cols, None, Some(rotate))
+        } else {
+            let quarter = (config.rr_prob > 0.0).then_some(&params.rotate);
+            let d = flip::compose(quarter, &params.hflip, &params.vflip)?;
+            let rows = rrc::taps(&b.top, &b.height, height, size, Some(&d.reverse_rows), gain)?;
+            let cols = rrc::taps(&b.left, &b.width, width, size, Some(&d.reverse_cols), 1.0)?;
+            (rows, cols, d.transpose.as_ref().map(float).transpose()?, None)
+        };
+        let jitter_on = config.cj_prob > 0.0 && config.cj_strength > 0.0;
+        Ok(Pipeline {
+            config,
+            rows,
+            cols,
+            transpose,
+            rotate,
+            jitter: if jitter_on { Some(JitterPlan::new(&params.jitter)?) } else { None },
+            grayscale: (config.random_gray_scale > 0.0).then(|| float(&params.grayscale)).transpose()?,
+            blur: (config.gaussian_blur > 0.0 && config.sigmas.1 > 0.0).then(|| params.blur_sigma.alias()).transpose()?,
+            solarize: (config.solarization_prob > 0.0).then(|| float(&params.solarize)).transpose()?,
+            normalization,
+        })
+    }
+
+    /// Runs images `start .. start + n` (`x`, float `[n, 3, H, W]`) and writes them into `out`.
+    fn run(&self, x: &Tensor, start: i64, n: i64, out: &Tensor) -> Result<()> {
+        let rows_of = |t: &Tensor| t.narrow(0, start, n);
+        let mut y = rrc::resample(x, &self.rows.slice(start, n)?, &self.cols.slice(start, n)?)?;
+        if let Some(t) = &self.transpose {
+            y = flip::transpose_where(&y, &rows_of(t)?)?;
+        }
+        if let Some((degrees, h, v)) = &self.rotate {
+            y = rotation::rotate(&y, &rows_of(degrees)?, Some(&rows_of(h)?), Some(&rows_of(v)?))?;
+        }
+        if let Some(plan) = &self.jitter {
+            let with_hue = self.config.cj_strength * self.config.cj_hue > 0.0;
+            y = plan.slice(start, n)?.apply(&y, with_hue)?;
+        }
+        if let Some(g) = &self.grayscale {
+            grayscale::random_grayscale_(&y, &rows_of(g)?)?;
+        }
+        if let Some(sigma) = &self.blur {
+            y = gaussian_blur::gaussian_blur(&y, &rows_of(sigma)?, self.config.sigmas.1)?;
+        }
+        if let Some(s) = &self.solarize {
+            y = solarize::solarize(&y, &rows_of(s)?, solarize::THRESHOLD)?;
+        }
+        self.normalization.write(&y, out)
+    }
+}
+
+/// Float elements (of the input or of one view, whichever is larger) that one CPU chunk holds:
+/// small enough for the intermediate images to stay in the CPU's caches.
+pub const CPU_CHUNK_ELEMENTS: i64 = 96 * 1024;
+
+/// Makes BYOL's two views of uint8 image batches, on one device, from its own seeded generator.
+pub struct Augmenter {
+    config: AugmentConfig,
+    device: Device,
+    generator: Generator,
+    normalization: [Normalization; 2],
+    /// Images per pass through the pipeline on CPU (None: the whole batch).
+    pub chunk_elements: Option<i64>,
+}
+
+impl Augmenter {
+    /// Validates the configuration (the error names the field) and seeds the generator.
+    pub fn new(config: AugmentConfig, seed: u64, device: Device) -> std::result::Result<Augmenter, AugmentError> {
+        config.validate().map_err(AugmentError::Config)?;
+        let generator = Generator::new(seed, device)?;
+        let normalization = [
+            Normalization::new(config.view1.normalize.as_ref(), device)?,
+            Normalization::new(config.view2.normalize.as_ref(), device)?,
+        ];
+        let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
+        Ok(Augmenter { config, device, generator, normalization, chunk_elements })
+    }
+
+    pub fn config(&self) -> &AugmentConfig {
+        &self.config
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The generator's state, to save with a checkpoint.
+    pub fn state(&self) -> Result<Tensor> {
+        self.generator.state()
+    }
+
+    /// Restores a state from [`Augmenter::state`]: the following calls repeat the saved stream.
+    pub fn set_state(&self, state: &Tensor) -> Result<()> {
+        self.generator.set_state(state)
+    }
+
+    /// Both views' parameters for `n` images of `height x width`, drawn as [`Augmenter::views`]
+    /// draws them (so it advances the generator the same way).
+    pub fn draw(&self, n: i64, height: i64, width: i64) -> Result<(ViewParams, ViewParams)> {
+        let first = ViewParams::draw(&self.config.view1, n, height, width, &self.generator, self.device)?;
+        let second = ViewParams::draw(&self.config.view2, n, height, width, &self.generator, self.device)?;
+        Ok((first, second))
+    }
+
+    /// The two normalised views (`[N, 3, S, S]`, float32 or bfloat16) of a uint8 batch on this
+    /// augmenter's device.
+    pub fn views(&self, images: &Tensor, layout: InputLayout) -> Result<(Tensor, Tensor)> {
+        let (n, h, w) = check_images(images, layout)?;
+        let params = self.draw(n, h, w)?;
+        self.apply(images, layout, &params)
+    }
+
+    /// The two views of a uint8 batch on given parameters (from [`Augmenter::draw`]).
+    pub fn apply(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
+        let (n, h, w) = check_images(images, layout)?;
+        let kind = match self.config.output {
+            OutputType::Float32 => Kind::Float,
+            OutputType::BFloat16 => Kind::BFloat16,
+        };
+        let views = [&self.config.view1, &self.config.view2];
+        let outputs = views
+            .iter()
+            .map(|v| Tensor::empty(&[n, 3, v.input_size, v.input_size], kind, self.device))
+            .collect::<Result<Vec<_>>>()?;
+        let pipelines = [
+            Pipeline::new(views[0], &params.0, h, w, 1.0 / 255.0, &self.normalization[0])?,
+            Pipeline::new(views[1], &params.1, h, w, 1.0 / 255.0, &self.normalization[1])?,
+        ];
+        let largest = views.iter().map(|v| v.input_size * v.input_size).max().unwrap_or(1).max(h * w) * 3;
+        let chunk = self.chunk_elements.map_or(n, |e| (e / largest).clamp(1, n.max(1)));
+        let planar = match layout {
+            InputLayout::Nhwc => images.permute(&[0, 3, 1, 2])?,
+            InputLayout::Nchw => images.alias()?,
+        };
+        let mut start = 0;
+        while start < n {
+            let len = chunk.min(n - start);
+            // uint8 to contiguous float32 [len, 3, H, W] in one copy
+            let x = Tensor::empty(&[len, 3, h, w], Kind::Float, self.device)?;
+            x.copy_(&planar.narrow(0, start, len)?)?;
+            for (pipeline, out) in pipelines.iter().zip(&outputs) {
+                pipeline.run(&x, start, len, &out.narrow(0, start, len)?)?;
+            }
+            start += len;
+        }
+        let mut outputs = outputs.into_iter();
+        Ok((outputs.next().unwrap(), outputs.next().unwrap()))
+    }
+}
+
+/// `[N, H, W, 3]` or `[N, 3, H, W]` uint8 images: `(N, H, W)`.
+pub fn check_images(images: &Tensor, layout: InputLayout) -> Result<(i64, i64, i64)> {
+    if images.kind()? != Kind::Uint8 {
+        return Err(TorchError::new(format!("images must be uint8, got {}", images.kind()?.name())));
+    }
+    let s = images.shape()?;
+    let ok = s.len() == 4 && s[if layout == InputLayout::Nhwc { 3 } else { 1 }] == 3;
+    if !ok {
+        let expected = if layout == InputLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
+        return Err(TorchError::new(format!("images must have shape {expected}, got {s:?}")));
+    }
+    let (h, w) = if layout == InputLayout::Nhwc { (s[1], s[2]) } else { (s[2], s[3]) };
+    if h < 1 || w < 1 {
+        return Err(TorchError::new(format!("images must have at least one pixel, got {s:?}")));
+    }
+    Ok((s[0], h, w))
+}
+
+/// Why an augmenter could not be made.
+#[derive(Debug, Clone)]
+pub enum AugmentError {
+    Config(ConfigError),
+    Torch(TorchError),
+}
+
+impl From<TorchError> for AugmentError {
+    fn from(e: TorchError) -> Self {
+        AugmentError::Torch(e)
+    }
+}
+
+impl std::fmt::Display for AugmentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AugmentError::Config(e) => e.fmt(f),
+            AugmentError::Torch(e) => e.fmt(f),
+        }
+    }
+}
+
+/// A pipeline on float images in `[0, 1]` without chunking, for tests of the composition.
+pub fn run_view(config: &ViewConfig, x: &Tensor, params: &ViewParams) -> Result<Tensor> {
+    let shape = x.shape()?;
+    let device = x.device()?;
+    let normalization = Normalization::new(config.normalize.as_ref(), device)?;
+    let pipeline = Pipeline::new(config, params, shape[2], shape[3], 1.0, &normalization)?;
+    let out = Tensor::empty(&[shape[0], 3, config.input_size, config.input_size], Kind::Float, device)?;
+    pipeline.run(x, 0, shape[0], &out)?;
+    Ok(out)
+}
