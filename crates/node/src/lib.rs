@@ -1,5 +1,6 @@
 //! byol's Node-API addon. Every function that touches tensors returns a promise and does its
 //! work on libuv's thread pool; errors and panics become rejected promises or thrown JS errors.
+mod augment;
 mod config;
 mod dataset;
 mod host;
@@ -34,6 +35,13 @@ const EXPORTS: &[(&str, Function)] = &[
     ("byolState", model::state),
     ("byolLoadState", model::load_state),
     ("negativeCosineLoss", model::loss),
+    ("resolveAugmentOptions", augment::resolve),
+    ("createAugmenter", augment::create),
+    ("augmentViews", augment::views),
+    ("augmentParams", augment::params),
+    ("augmenterState", augment::state),
+    ("augmenterSetState", augment::set_state),
+    ("augmentOp", augment::op),
     ("datasetCreate", dataset::create),
     ("datasetLoad", dataset::load),
     ("datasetInfo", dataset::info),

@@ -1,0 +1,519 @@
+//! BYOL's view augmentations as seen from JavaScript: an augmenter handle (an External holding
+//! the native `Augmenter`, so that a training step can use it natively), its views, its random
+//! state, and a test entry point that applies one transform on given parameters.
+use crate::host::HostTensor;
+use crate::js::{Env, JsError, JsResult, Value};
+use crate::options::Options;
+use crate::task::{spawn, Finish};
+use byol::augment::random_resized_crop::CropBoxes;
+use byol::augment::{
+    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, InputLayout, Normalize, Op, OutputType, Preset,
+    ViewConfig, ViewParams,
+};
+use std::sync::{Arc, Mutex, MutexGuard};
+use torch::{Device, Kind, Tensor};
+
+const TAG: u64 = 0x6279_6f6c_6175_676d; // "byolaugm"
+
+/// What a JavaScript augmenter handle holds. Calls on one augmenter are serialised by the mutex
+/// (they share its generator), on the thread pool.
+#[repr(C)]
+pub(crate) struct AugmenterHandle {
+    tag: u64,
+    pub(crate) device: Device,
+    pub(crate) augmenter: Arc<Mutex<Augmenter>>,
+}
+
+/// The augmenter behind a handle made by `createAugmenter` (for other bindings, such as a
+/// training step that augments natively).
+pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a AugmenterHandle> {
+    let message = || JsError::type_error(format!("{name} must be an augmenter handle returned by createAugmenter"));
+    let h: &AugmenterHandle = env.external_ref(value, name).map_err(|_| message())?;
+    if h.tag != TAG {
+        return Err(message());
+    }
+    Ok(h)
+}
+
+pub(crate) fn lock(augmenter: &Mutex<Augmenter>) -> MutexGuard<'_, Augmenter> {
+    augmenter.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
+    Ok(Box::new(value))
+}
+
+/// An options object's raw fields, for what `Options` does not read (arrays, nested objects).
+struct Raw<'a> {
+    env: &'a Env,
+    object: Option<Value>,
+    path: String,
+}
+
+impl<'a> Raw<'a> {
+    fn new(env: &'a Env, value: Value, path: &str) -> JsResult<Raw<'a>> {
+        let object = if env.is_nullish(value)? { None } else { Some(env.to_object(value, path)?) };
+        Ok(Raw { env, object, path: path.to_string() })
+    }
+
+    fn path(&self, key: &str) -> String {
+        format!("{}.{}", self.path, key)
+    }
+
+    /// The field's value, `None` when absent or undefined (null is kept: it can mean "off").
+    fn get(&self, key: &str) -> JsResult<Option<Value>> {
+        let Some(o) = self.object else { return Ok(None) };
+        let v = self.env.get(o, key)?;
+        Ok(if v.is_null() || self.env.type_of(v)? == crate::napi::NAPI_UNDEFINED { None } else { Some(v) })
+    }
+
+    fn is_null(&self, v: Value) -> JsResult<bool> {
+        Ok(self.env.type_of(v)? == crate::napi::NAPI_NULL)
+    }
+
+    /// A list of `len` numbers (or any length when `len` is 0).
+    fn numbers(&self, v: Value, key: &str, len: usize) -> JsResult<Vec<f64>> {
+        let path = self.path(key);
+        let items = self.env.array_items(v, &path)?;
+        if len > 0 && items.len() != len {
+            return Err(JsError::range_error(format!("{path} must hold {len} numbers, got {}", items.len())));
+        }
+        items.into_iter().enumerate().map(|(i, x)| self.env.to_number(x, &format!("{path}[{i}]"))).collect()
+    }
+}
+
+const VIEW_FIELDS: [&str; 17] = [
+    "inputSize",
+    "cjProb",
+    "cjStrength",
+    "cjBright",
+    "cjContrast",
+    "cjSat",
+    "cjHue",
+    "minScale",
+    "randomGrayScale",
+    "gaussianBlur",
+    "sigmas",
+    "solarizationProb",
+    "vfProb",
+    "hfProb",
+    "rrProb",
+    "rrDegrees",
+    "normalize",
+];
+
+/// Applies the overrides of one options object (top level or `view1`/`view2`) to a view.
+fn override_view(env: &Env, value: Value, path: &str, v: &mut ViewConfig) -> JsResult<()> {
+    let o = Options::new(env, value, path)?;
+    let raw = Raw::new(env, value, path)?;
+    let probability = |key: &str, x: &mut f64| -> JsResult<()> {
+        *x = o.number(key, *x, 0.0, 1.0)?;
+        Ok(())
+    };
+    let strength = |key: &str, x: &mut f64| -> JsResult<()> {
+        *x = o.number(key, *x, 0.0, f64::MAX)?;
+        Ok(())
+    };
+    v.input_size = o.integer("inputSize", v.input_size, 1, 8192)?;
+    probability("cjProb", &mut v.cj_prob)?;
+    strength("cjStrength", &mut v.cj_strength)?;
+    strength("cjBright", &mut v.cj_bright)?;
+    strength("cjContrast", &mut v.cj_contrast)?;
+    strength("cjSat", &mut v.cj_sat)?;
+    strength("cjHue", &mut v.cj_hue)?;
+    v.min_scale = o.number("minScale", v.min_scale, 0.0, 1.0)?;
+    if v.min_scale <= 0.0 {
+        return Err(JsError::range_error(format!("{}.minScale must be in (0, 1], got {}", path, v.min_scale)));
+    }
+    probability("randomGrayScale", &mut v.random_gray_scale)?;
+    probability("gaussianBlur", &mut v.gaussian_blur)?;
+    if let Some(s) = raw.get("sigmas")? {
+        let s = raw.numbers(s, "sigmas", 2)?;
+        v.sigmas = (s[0], s[1]);
+    }
+    probability("solarizationProb", &mut v.solarization_prob)?;
+    probability("vfProb", &mut v.vf_prob)?;
+    probability("hfProb", &mut v.hf_prob)?;
+    probability("rrProb", &mut v.rr_prob)?;
+    if let Some(d) = raw.get("rrDegrees")? {
+        v.rr_degrees = if env.type_of(d)? == crate::napi::NAPI_NUMBER {
+            // torchvision's RandomRotation(degrees=d): [-d, d]
+            let d = env.to_number(d, &raw.path("rrDegrees"))?.abs();
+            Some((-d, d))
+        } else {
+            let d = raw.numbers(d, "rrDegrees", 2)?;
+            Some((d[0], d[1]))
+        };
+    }
+    if let Some(n) = raw.get("normalize")? {
+        v.normalize = if env.type_of(n)? == crate::napi::NAPI_BOOLEAN {
+            // false: no normalisation (Lightly's normalize=None); true: ImageNet's
+            if env.to_bool(n, &raw.path("normalize"))? { Some(byol::augment::IMAGENET_NORMALIZE) } else { None }
+        } else {
+            let inner = Raw::new(env, n, &raw.path("normalize"))?;
+            let field = |key: &str| -> JsResult<[f64; 3]> {
+                let value = inner
+                    .get(key)?
+                    .ok_or_else(|| JsError::type_error(format!("{} is required (3 numbers)", inner.path(key))))?;
+                let x = inner.numbers(value, key, 3)?;
+                Ok([x[0], x[1], x[2]])
+            };
+            Some(Normalize { mean: field("mean")?, std: field("std")? })
+        };
+    }
+    Ok(())
+}
+
+/// Reads `createAugmenter`'s options: `preset`, top-level view fields (both views), `view1` and
+/// `view2` (one view each), `dtype`; validates the result, naming the field on error.
+pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
+    let o = Options::new(env, value, "options")?;
+    let preset = o.choice("preset", "byol", &Preset::NAMES)?;
+    let mut config = AugmentConfig::preset(Preset::parse(&preset).expect("a listed preset"));
+    override_view(env, value, "options", &mut config.view1)?;
+    override_view(env, value, "options", &mut config.view2)?;
+    let raw = Raw::new(env, value, "options")?;
+    for (key, view) in [("view1", &mut config.view1), ("view2", &mut config.view2)] {
+        if let Some(v) = raw.get(key)? {
+            if raw.is_null(v)? {
+                continue;
+            }
+            // Catch misspelt fields: they would otherwise be ignored silently.
+            let sub = Raw::new(env, v, &raw.path(key))?;
+            reject_unknown(env, &sub)?;
+            override_view(env, v, &raw.path(key), view)?;
+        }
+    }
+    config.output = match o.choice("dtype", "float32", &["float32", "bfloat16"])?.as_str() {
+        "bfloat16" => OutputType::BFloat16,
+        _ => OutputType::Float32,
+    };
+    config.view1.validate("options.view1").and_then(|_| config.view2.validate("options.view2")).map_err(|e| {
+        let message = e.to_string();
+        match e.kind {
+            ConfigErrorKind::Range => JsError::range_error(message),
+            ConfigErrorKind::Type => JsError::type_error(message),
+        }
+    })?;
+    Ok(config)
+}
+
+fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
+    let Some(object) = raw.object else { return Ok(()) };
+    let keys = own_keys(env, object)?;
+    for key in keys {
+        if !VIEW_FIELDS.contains(&key.as_str()) {
+            return Err(JsError::type_error(format!(
+                "{} is not an augmentation field (expected one of {})",
+                raw.path(&key),
+                VIEW_FIELDS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+// Node-API functions this file needs beyond crate::napi's (resolved against node at load time).
+extern "C" {
+    fn napi_get_null(env: crate::napi::napi_env, result: *mut Value) -> crate::napi::napi_status;
+    fn napi_get_property_names(env: crate::napi::napi_env, object: Value, result: *mut Value) -> crate::napi::napi_status;
+}
+
+/// The names of an object's enumerable string properties (`for ... in`).
+fn own_keys(env: &Env, object: Value) -> JsResult<Vec<String>> {
+    let mut names = std::ptr::null_mut();
+    if unsafe { napi_get_property_names(env.0, object, &mut names) } != crate::napi::NAPI_OK {
+        return Err(JsError::error("could not list an options object's keys"));
+    }
+    env.array_items(names, "keys")?.into_iter().map(|k| env.to_string(k, "key")).collect()
+}
+
+fn null(env: &Env) -> JsResult<Value> {
+    let mut v = std::ptr::null_mut();
+    if unsafe { napi_get_null(env.0, &mut v) } != crate::napi::NAPI_OK {
+        return Err(JsError::error("Node-API call get_null failed"));
+    }
+    Ok(v)
+}
+
+fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
+    let o = env.object()?;
+    let num = |key: &str, x: f64| env.set(o, key, env.number(x)?);
+    num("inputSize", v.input_size as f64)?;
+    num("cjProb", v.cj_prob)?;
+    num("cjStrength", v.cj_strength)?;
+    num("cjBright", v.cj_bright)?;
+    num("cjContrast", v.cj_contrast)?;
+    num("cjSat", v.cj_sat)?;
+    num("cjHue", v.cj_hue)?;
+    num("minScale", v.min_scale)?;
+    num("randomGrayScale", v.random_gray_scale)?;
+    num("gaussianBlur", v.gaussian_blur)?;
+    env.set(o, "sigmas", env.array(&[env.number(v.sigmas.0)?, env.number(v.sigmas.1)?])?)?;
+    num("solarizationProb", v.solarization_prob)?;
+    num("vfProb", v.vf_prob)?;
+    num("hfProb", v.hf_prob)?;
+    num("rrProb", v.rr_prob)?;
+    let degrees = match v.rr_degrees {
+        None => null(env)?,
+        Some((a, b)) => env.array(&[env.number(a)?, env.number(b)?])?,
+    };
+    env.set(o, "rrDegrees", degrees)?;
+    let normalize = match &v.normalize {
+        None => env.boolean(false)?,
+        Some(n) => {
+            let x = env.object()?;
+            let three = |a: &[f64; 3]| -> JsResult<Value> { env.array(&[env.number(a[0])?, env.number(a[1])?, env.number(a[2])?]) };
+            env.set(x, "mean", three(&n.mean)?)?;
+            env.set(x, "std", three(&n.std)?)?;
+            x
+        }
+    };
+    env.set(o, "normalize", normalize)?;
+    Ok(o)
+}
+
+fn config_json(env: &Env, config: &AugmentConfig) -> JsResult<Value> {
+    let o = env.object()?;
+    env.set(o, "view1", view_json(env, &config.view1)?)?;
+    env.set(o, "view2", view_json(env, &config.view2)?)?;
+    let dtype = if config.output == OutputType::BFloat16 { "bfloat16" } else { "float32" };
+    env.set(o, "dtype", env.string(dtype)?)?;
+    Ok(o)
+}
+
+/// `resolveAugmentOptions(options) -> { view1, view2, dtype }`: the configuration a preset and
+/// overrides give (validated, synchronously).
+pub fn resolve(env: &Env, args: &[Value]) -> JsResult<Value> {
+    config_json(env, &parse_config(env, args[0])?)
+}
+
+/// `createAugmenter(options) -> Promise<AugmenterHandle>`; `options.seed` (default 0) and
+/// `options.device` (default cpu) besides the configuration.
+pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let config = parse_config(env, args[0])?;
+    let o = Options::new(env, args[0], "options")?;
+    let seed = o.integer("seed", 0, 0, 1 << 53)? as u64;
+    let device = crate::config::device(&o.string("device", "cpu")?)?;
+    spawn(env, "byol.createAugmenter", move || {
+        let augmenter = Augmenter::new(config, seed, device).map_err(|e| match e {
+            AugmentError::Config(c) => JsError::range_error(c.to_string()),
+            AugmentError::Torch(t) => JsError::from(t),
+        })?;
+        finish(move |env| env.external(AugmenterHandle { tag: TAG, device, augmenter: Arc::new(Mutex::new(augmenter)) }))
+    })
+}
+
+fn layout(env: &Env, value: Value) -> JsResult<InputLayout> {
+    let o = Options::new(env, value, "options")?;
+    Ok(match o.choice("layout", "nhwc", &["nhwc", "nchw"])?.as_str() {
+        "nchw" => InputLayout::Nchw,
+        _ => InputLayout::Nhwc,
+    })
+}
+
+fn image_batch(env: &Env, value: Value, layout: InputLayout) -> JsResult<HostTensor> {
+    let t = HostTensor::from_js_of(env, value, "images", Kind::Uint8)?;
+    let channels = if layout == InputLayout::Nhwc { t.shape.get(3) } else { t.shape.get(1) };
+    if t.shape.len() != 4 || channels != Some(&3) {
+        let expected = if layout == InputLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
+        return Err(JsError::range_error(format!("images: expected shape {expected} for layout {layout:?}, got {:?}", t.shape)));
+    }
+    if t.shape.iter().any(|&d| d == 0) {
+        return Err(JsError::range_error(format!("images: every dimension must be positive, got {:?}", t.shape)));
+    }
+    Ok(t)
+}
+
+/// `augmentViews(augmenter, images, { layout }) -> Promise<{ view0, view1 }>`: uint8 images
+/// (`Uint8Array`, `[N, H, W, 3]` or `[N, 3, H, W]`) to the two normalised views `[N, 3, S, S]`
+/// (float32; bfloat16 views come back as float32).
+pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = handle(env, args[0], "augmenter")?;
+    let layout = layout(env, args[2])?;
+    let images = image_batch(env, args[1], layout)?;
+    let (augmenter, device) = (h.augmenter.clone(), h.device);
+    spawn(env, "byol.augmentViews", move || {
+        let a = lock(&augmenter);
+        let (v0, v1) = a.views(&images.to_tensor(device)?, layout)?;
+        let (v0, v1) = (HostTensor::from_tensor(&v0)?, HostTensor::from_tensor(&v1)?);
+        finish(move |env| {
+            let o = env.object()?;
+            env.set(o, "view0", v0.to_js(env)?)?;
+            env.set(o, "view1", v1.to_js(env)?)?;
+            Ok(o)
+        })
+    })
+}
+
+/// A view's parameters on the host, as named arrays of `[N]` (order: `[N, 4]`).
+fn params_host(p: &ViewParams) -> torch::Result<Vec<(&'static str, HostTensor)>> {
+    let f = |t: &Tensor| HostTensor::from_tensor(&t.cast(Kind::Float)?);
+    let j = &p.jitter;
+    let col = |i: i64| f(&j.factors.narrow(1, i, 1)?.reshape(&[-1])?);
+    Ok(vec![
+        ("top", f(&p.boxes.top)?),
+        ("left", f(&p.boxes.left)?),
+        ("height", f(&p.boxes.height)?),
+        ("width", f(&p.boxes.width)?),
+        ("rotate", f(&p.rotate)?),
+        ("angle", f(&p.angle)?),
+        ("hflip", f(&p.hflip)?),
+        ("vflip", f(&p.vflip)?),
+        ("jitter", f(&j.apply)?),
+        ("brightness", col(0)?),
+        ("contrast", col(1)?),
+        ("saturation", col(2)?),
+        ("hue", col(3)?),
+        ("order", f(&j.order)?),
+        ("grayscale", f(&p.grayscale)?),
+        ("blurSigma", f(&p.blur_sigma)?),
+        ("solarize", f(&p.solarize)?),
+    ])
+}
+
+/// `augmentParams(augmenter, n, height, width) -> Promise<{ view1, view2 }>`: the random
+/// parameters `augmentViews` would draw next for `n` images of `height x width` (advancing the
+/// generator the same way): crop boxes, flags and jitter factors per image.
+pub fn params(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = handle(env, args[0], "augmenter")?;
+    let count = |i: usize, name: &str, max: f64| -> JsResult<i64> {
+        let x = env.to_number(args[i], name)?;
+        if !(1.0..=max).contains(&x) || x.fract() != 0.0 {
+            return Err(JsError::range_error(format!("{name} must be an integer in [1, {max}], got {x}")));
+        }
+        Ok(x as i64)
+    };
+    let (n, height, width) = (count(1, "n", 1e7)?, count(2, "height", 65536.0)?, count(3, "width", 65536.0)?);
+    let augmenter = h.augmenter.clone();
+    spawn(env, "byol.augmentParams", move || {
+        let a = lock(&augmenter);
+        let (p1, p2) = a.draw(n, height, width)?;
+        let (p1, p2) = (params_host(&p1)?, params_host(&p2)?);
+        finish(move |env| {
+            let out = env.object()?;
+            for (name, p) in [("view1", p1), ("view2", p2)] {
+                let o = env.object()?;
+                for (key, t) in &p {
+                    env.set(o, key, t.to_js(env)?)?;
+                }
+                env.set(out, name, o)?;
+            }
+            Ok(out)
+        })
+    })
+}
+
+/// `augmenterState(augmenter) -> Promise<{ data: Uint8Array, shape }>`: the generator's state.
+pub fn state(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = handle(env, args[0], "augmenter")?;
+    let augmenter = h.augmenter.clone();
+    spawn(env, "byol.augmenterState", move || {
+        let s = HostTensor::from_tensor(&lock(&augmenter).state()?)?;
+        finish(move |env| s.to_js(env))
+    })
+}
+
+/// `augmenterSetState(augmenter, state) -> Promise<void>`: restores a state from `augmenterState`.
+pub fn set_state(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = handle(env, args[0], "augmenter")?;
+    let s = HostTensor::from_js_of(env, args[1], "state", Kind::Uint8)?;
+    if s.shape.len() != 1 {
+        return Err(JsError::range_error(format!("state: expected a 1-d tensor, got shape {:?}", s.shape)));
+    }
+    let augmenter = h.augmenter.clone();
+    spawn(env, "byol.augmenterSetState", move || {
+        lock(&augmenter).set_state(&s.to_tensor(Device::Cpu)?)?;
+        finish(|env| env.undefined())
+    })
+}
+
+/// `augmentOp(name, images, params) -> Promise<Tensor>`: a TEST ENTRY POINT. Applies one
+/// transform of the pipeline to float32 images `[N, 3, H, W]` in `[0, 1]` on the CPU, with
+/// per-image parameters given as arrays of `N` numbers:
+/// `resized_crop {top, left, height, width, size}`, `hflip|vflip|rotate90|grayscale {flag}`,
+/// `rotate {degrees}`, `brightness|contrast|saturation|hue {factor}`,
+/// `color_jitter {factors: 4N, order: 4N}`, `gaussian_blur {sigma}`, `solarize {flag, threshold?}`,
+/// `normalize {mean: 3, std: 3}`.
+pub fn op(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let name = env.to_string(args[0], "name")?;
+    if !Op::NAMES.contains(&name.as_str()) {
+        return Err(JsError::range_error(format!("name must be one of {}, got '{name}'", Op::NAMES.join(", "))));
+    }
+    let images = HostTensor::from_js_of(env, args[1], "images", Kind::Float)?;
+    if images.shape.len() != 4 || images.shape[1] != 3 {
+        return Err(JsError::range_error(format!("images: expected shape [N, 3, H, W], got {:?}", images.shape)));
+    }
+    let n = images.shape[0] as usize;
+    let raw = Raw::new(env, args[2], "params")?;
+    let read = |key: &str, len: usize| -> JsResult<Vec<f64>> {
+        let v = raw.get(key)?.ok_or_else(|| JsError::type_error(format!("{} is required", raw.path(key))))?;
+        raw.numbers(v, key, len)
+    };
+    let o = Options::new(env, args[2], "params")?;
+    enum Spec {
+        Crop([Vec<f64>; 4], i64),
+        PerImage(Vec<f64>),
+        Jitter(Vec<f64>, Vec<f64>),
+        Solarize(Vec<f64>, f64),
+        Normalize(Normalize),
+    }
+    let spec = match name.as_str() {
+        "resized_crop" => Spec::Crop(
+            [read("top", n)?, read("left", n)?, read("height", n)?, read("width", n)?],
+            o.integer("size", 0, 1, 8192)?,
+        ),
+        "hflip" | "vflip" | "rotate90" | "grayscale" => Spec::PerImage(read("flag", n)?),
+        "rotate" => Spec::PerImage(read("degrees", n)?),
+        "brightness" | "contrast" | "saturation" | "hue" => Spec::PerImage(read("factor", n)?),
+        "gaussian_blur" => Spec::PerImage(read("sigma", n)?),
+        "color_jitter" => Spec::Jitter(read("factors", 4 * n)?, read("order", 4 * n)?),
+        "solarize" => Spec::Solarize(read("flag", n)?, o.number("threshold", 128.0 / 255.0, 0.0, 1.0)?),
+        _ => {
+            let (m, s) = (read("mean", 3)?, read("std", 3)?);
+            Spec::Normalize(Normalize { mean: [m[0], m[1], m[2]], std: [s[0], s[1], s[2]] })
+        }
+    };
+    spawn(env, "byol.augmentOp", move || {
+        let device = Device::Cpu;
+        let x = images.to_tensor(device)?;
+        let n = n as i64;
+        let vector = |v: &[f64]| -> torch::Result<Tensor> {
+            let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            Tensor::from_f32(&v, &[v.len() as i64], device)
+        };
+        let doubles = |v: &[f64]| -> torch::Result<Tensor> {
+            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            Tensor::from_bytes(&bytes, Kind::Double, &[v.len() as i64], device)
+        };
+        let op = match spec {
+            Spec::Crop([t, l, h, w], size) => Op::ResizedCrop {
+                boxes: CropBoxes { top: doubles(&t)?, left: doubles(&l)?, height: doubles(&h)?, width: doubles(&w)? },
+                size,
+            },
+            Spec::PerImage(v) => {
+                let t = vector(&v)?;
+                match name.as_str() {
+                    "hflip" => Op::HorizontalFlip(t),
+                    "vflip" => Op::VerticalFlip(t),
+                    "rotate90" => Op::Rotate90(t),
+                    "grayscale" => Op::Grayscale(t),
+                    "rotate" => Op::Rotate(t),
+                    "brightness" => Op::Brightness(t),
+                    "contrast" => Op::Contrast(t),
+                    "saturation" => Op::Saturation(t),
+                    "hue" => Op::Hue(t),
+                    _ => Op::GaussianBlur(doubles(&v)?),
+                }
+            }
+            Spec::Jitter(f, order) => {
+                let order: Vec<i64> = order.iter().map(|&x| x as i64).collect();
+                Op::ColorJitter { factors: vector(&f)?.reshape(&[n, 4])?, order: Tensor::from_i64(&order, &[n, 4], device)? }
+            }
+            Spec::Solarize(flag, threshold) => Op::Solarize { flag: vector(&flag)?, threshold },
+            Spec::Normalize(n) => Op::Normalize(n),
+        };
+        let out = HostTensor::from_tensor(&apply_op(&x, &op)?)?;
+        finish(move |env| out.to_js(env))
+    })
+}
