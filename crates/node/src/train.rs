@@ -1,11 +1,13 @@
 //! The native half of a training step: a batch is gathered (on the dataset's device), augmented
 //! into two views and kept native until a step consumes it, so that JavaScript only orchestrates.
+use crate::augment;
 use crate::dataset;
 use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::model;
 use crate::options::Options;
 use crate::task::{spawn, Finish};
+use byol::augment::InputLayout;
 use byol::dataset::normalize_images;
 use std::sync::Mutex;
 use torch::{Device, Kind, Tensor};
@@ -34,25 +36,31 @@ fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsRes
 }
 
 /// `batchPrepare(dataset, indices, augmenter | null, { device }) -> Promise<BatchHandle>`: gathers
-/// the images at `indices` and makes the two views on `device`. Without an augmenter both views
-/// are the normalised images themselves (for tests and diagnostics).
+/// the images at `indices` (on the dataset's device), moves them to the augmenter's device and
+/// makes the two views there. Without an augmenter both views are the normalised images
+/// themselves, on `device` (for tests and diagnostics).
 pub fn prepare(env: &Env, args: &[Value]) -> JsResult<Value> {
     let d = dataset::handle(env, args[0], "dataset")?;
     let indices = dataset::indices_arg(env, args[1], "indices")?;
     if indices.len() < 2 {
         return Err(JsError::range_error(format!("a training batch needs at least 2 images, got {}", indices.len())));
     }
-    if !env.is_nullish(args[2])? {
-        return Err(JsError::type_error("augmenter: not supported yet"));
-    }
+    let augmenter = if env.is_nullish(args[2])? { None } else { Some(augment::handle(env, args[2], "augmenter")?.augmenter.clone()) };
     let o = Options::new(env, args[3], "options")?;
     let device = crate::config::device(&o.string("device", &d.device.to_string())?)?;
     let ds = d.dataset.clone();
     spawn(env, "byol.batchPrepare", move || {
         let images = dataset::lock(&ds).gather(&indices)?;
-        let images = images.to_device(device)?;
-        let view0 = normalize_images(&images)?;
-        let view1 = view0.alias()?;
+        let (view0, view1) = match augmenter {
+            Some(a) => {
+                let a = augment::lock(&a);
+                a.views(&images.to_device(a.device())?, InputLayout::Nhwc)?
+            }
+            None => {
+                let view = normalize_images(&images.to_device(device)?)?;
+                (view.alias()?, view)
+            }
+        };
         let size = indices.len() as i64;
         finish(move |env| env.external(BatchHandle { tag: TAG, size, views: Mutex::new(Some((view0, view1))) }))
     })
