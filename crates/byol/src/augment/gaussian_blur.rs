@@ -14,7 +14,7 @@
 //! `sigmas = (0.1, 2)`. This module reproduces that filter exactly (the same weights, edge
 //! handling and pass order), except that PIL rounds to uint8 after every pass and this stays
 //! in float.
-use torch::{Binary, Kind, Padding, Result, Tensor, Unary};
+use torch::{Binary, Kind, Result, Tensor, Unary};
 
 const ONE: f64 = (1u32 << 24) as f64;
 
@@ -68,10 +68,21 @@ pub fn gaussian_blur(x: &Tensor, sigma: &Tensor, max_sigma: f64) -> Result<Tenso
     let down = kernel.reshape(&[n * c, 1, taps, 1])?;
     let mut y = x.reshape(&[1, n * c, h, w])?;
     for _ in 0..3 {
-        y = y.pad2d([radius, radius, 0, 0], Padding::Replicate)?.conv2d_groups(&across, None, [1, 1], [0, 0], n * c)?;
+        y = replicate_pad(&y, 3, radius)?.conv2d_groups(&across, None, [1, 1], [0, 0], n * c)?;
     }
     for _ in 0..3 {
-        y = y.pad2d([0, 0, radius, radius], Padding::Replicate)?.conv2d_groups(&down, None, [1, 1], [0, 0], n * c)?;
+        y = replicate_pad(&y, 2, radius)?.conv2d_groups(&down, None, [1, 1], [0, 0], n * c)?;
     }
     y.reshape(&[n, c, h, w])
+}
+
+/// `x` with its first and last slices along `dim` repeated `r` more times on each side (PIL's
+/// edge handling). One concatenation: cheaper than libtorch 1.13's replication padding.
+fn replicate_pad(x: &Tensor, dim: i64, r: i64) -> Result<Tensor> {
+    let mut shape = x.shape()?;
+    let size = shape[dim as usize];
+    shape[dim as usize] = r;
+    let first = x.narrow(dim, 0, 1)?.expand(&shape)?;
+    let last = x.narrow(dim, size - 1, 1)?.expand(&shape)?;
+    Tensor::cat(&[&first, x, &last], dim)
 }
