@@ -157,3 +157,109 @@ export function knnPredict(
   queries: NativeTensor,
   options: KnnOptions & { numClasses: number },
 ): Promise<{ predictions: NativeTensor; scores: NativeTensor }>
+
+/* View augmentations (issue 3: crates/node/src/augment.rs) */
+
+/** An opaque handle to a native augmenter (its configuration, device and seeded generator). */
+export type AugmenterHandle = { readonly __brand: 'ByolAugmenter' }
+
+/** One view's fields, Lightly's `BYOLView1Transform` arguments in camelCase. */
+export interface NativeViewOptions {
+  inputSize?: number
+  cjProb?: number
+  cjStrength?: number
+  cjBright?: number
+  cjContrast?: number
+  cjSat?: number
+  cjHue?: number
+  minScale?: number
+  randomGrayScale?: number
+  gaussianBlur?: number
+  sigmas?: [number, number]
+  solarizationProb?: number
+  vfProb?: number
+  hfProb?: number
+  rrProb?: number
+  /** null: quarter turns; d: [-d, d] degrees; [lo, hi] degrees. */
+  rrDegrees?: number | [number, number] | null
+  /** true: ImageNet statistics; false: none; or explicit statistics. */
+  normalize?: boolean | { mean: number[]; std: number[] }
+}
+
+export interface NativeAugmentOptions extends NativeViewOptions {
+  preset?: 'byol' | 'byol-cifar'
+  seed?: number
+  device?: string
+  dtype?: 'float32' | 'bfloat16'
+  view1?: NativeViewOptions | null
+  view2?: NativeViewOptions | null
+}
+
+export interface NativeResolvedView {
+  inputSize: number
+  cjProb: number
+  cjStrength: number
+  cjBright: number
+  cjContrast: number
+  cjSat: number
+  cjHue: number
+  minScale: number
+  randomGrayScale: number
+  gaussianBlur: number
+  sigmas: [number, number]
+  solarizationProb: number
+  vfProb: number
+  hfProb: number
+  rrProb: number
+  rrDegrees: [number, number] | null
+  normalize: false | { mean: [number, number, number]; std: [number, number, number] }
+}
+
+export interface NativeAugmentConfig {
+  view1: NativeResolvedView
+  view2: NativeResolvedView
+  dtype: 'float32' | 'bfloat16'
+}
+
+/** One view's random parameters for a batch, one value per image (`order`: 4 per image). */
+export interface NativeViewParams {
+  top: NativeTensor
+  left: NativeTensor
+  height: NativeTensor
+  width: NativeTensor
+  rotate: NativeTensor
+  angle: NativeTensor
+  hflip: NativeTensor
+  vflip: NativeTensor
+  jitter: NativeTensor
+  brightness: NativeTensor
+  contrast: NativeTensor
+  saturation: NativeTensor
+  hue: NativeTensor
+  order: NativeTensor
+  grayscale: NativeTensor
+  blurSigma: NativeTensor
+  solarize: NativeTensor
+}
+
+export function resolveAugmentOptions(options?: NativeAugmentOptions): NativeAugmentConfig
+export function createAugmenter(options?: NativeAugmentOptions): Promise<AugmenterHandle>
+export function augmentViews(
+  augmenter: AugmenterHandle,
+  images: NativeTensor,
+  options?: { layout?: 'nhwc' | 'nchw' },
+): Promise<{ view0: NativeTensor; view1: NativeTensor }>
+export function augmentParams(
+  augmenter: AugmenterHandle,
+  n: number,
+  height: number,
+  width: number,
+): Promise<{ view1: NativeViewParams; view2: NativeViewParams }>
+export function augmenterState(augmenter: AugmenterHandle): Promise<NativeTensor>
+export function augmenterSetState(augmenter: AugmenterHandle, state: NativeTensor): Promise<void>
+/** Test entry point: one transform of the pipeline on float32 `[N, 3, H, W]` images in [0, 1]. */
+export function augmentOp(
+  name: string,
+  images: NativeTensor,
+  params: Record<string, number | number[]>,
+): Promise<NativeTensor>

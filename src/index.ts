@@ -29,3 +29,8 @@ export { exportBackbone, loadBackbone, backboneState } from './export'
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from './safetensors'
 export type { SafetensorsFile, SafetensorsTensor } from './safetensors'
 export { runPlot, plotSvg } from './plot'
+// View augmentations (issue 3)
+export { Augmenter, AUGMENT_PRESETS, resolveAugmentOptions } from './augment'
+export type { AugmentConfig, AugmentOptions, AugmentPreset, ResolvedView, ViewOptions, ViewParams } from './augment'
+export { previewAugmentations } from './preview'
+export type { PreviewOptions, PreviewResult } from './preview'
