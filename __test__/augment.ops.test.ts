@@ -1,0 +1,77 @@
+// Each augmentation against torchvision's functional op (or PIL's, where Lightly calls PIL) on
+// fixed per-image parameters: fixtures from scripts/fixtures/augment.py, byol through its
+// `augmentOp` test entry point (the same native functions the view pipeline runs).
+import test from 'ava'
+import fs = require('fs')
+import path = require('path')
+import { native } from '../src/native'
+
+interface Case {
+  name: string
+  op: string
+  input: string
+  params: Record<string, number | number[]>
+  tolerance: number
+  note: string
+}
+
+interface F32 {
+  data: Float32Array
+  shape: number[]
+}
+
+/** Reads the fixture (safetensors: 8-byte little-endian header length, JSON header, float32 data). */
+function readFixture(file: string): { tensors: Map<string, F32>; metadata: Record<string, string> } {
+  const buf = fs.readFileSync(file)
+  const length = Number(buf.readBigUInt64LE(0))
+  const header = JSON.parse(buf.toString('utf8', 8, 8 + length)) as Record<string, unknown>
+  const tensors = new Map<string, F32>()
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') continue
+    const info = value as { dtype: string; shape: number[]; data_offsets: [number, number] }
+    if (info.dtype !== 'F32') throw new Error(`${file}: ${name} is ${info.dtype}, expected F32`)
+    const [begin, end] = info.data_offsets.map((o) => 8 + length + o)
+    const data = new Float32Array(buf.buffer.slice(buf.byteOffset + begin, buf.byteOffset + end))
+    tensors.set(name, { data, shape: info.shape })
+  }
+  return { tensors, metadata: header.__metadata__ as Record<string, string> }
+}
+
+// Tests run from dist/__test__; the fixtures stay in the repository's __test__/fixtures.
+const fx = readFixture(path.resolve(__dirname, '..', '..', '__test__', 'fixtures', 'augment', 'ops.safetensors'))
+const cases = JSON.parse(fx.metadata.cases) as Case[]
+const get = (name: string): F32 => {
+  const t = fx.tensors.get(name)
+  if (!t) throw new Error(`fixture has no tensor ${name}`)
+  return t
+}
+
+test('the fixture holds every transform of the pipeline', (t) => {
+  const ops = new Set(cases.map((c) => c.op))
+  for (const op of ['resized_crop', 'hflip', 'vflip', 'rotate90', 'rotate', 'brightness', 'contrast', 'saturation', 'hue',
+    'color_jitter', 'grayscale', 'gaussian_blur', 'solarize', 'normalize']) {
+    t.true(ops.has(op), op)
+  }
+})
+
+for (const c of cases) {
+  test(`${c.name}: ${c.note || c.op} (max abs error <= ${(c.tolerance * 255).toFixed(2)}/255)`, async (t) => {
+    const expected = get(`${c.name}.expected`)
+    const out = await native.augmentOp(c.op, get(c.input), c.params)
+    t.deepEqual(out.shape, expected.shape)
+    let worst = 0
+    let at = -1
+    for (let i = 0; i < expected.data.length; i++) {
+      const d = Math.abs((out.data[i] as number) - expected.data[i])
+      if (d > worst) [worst, at] = [d, i]
+    }
+    t.true(worst <= c.tolerance, `max abs error ${(worst * 255).toFixed(3)}/255 at flat index ${at} > ${(c.tolerance * 255).toFixed(3)}/255`)
+  })
+}
+
+test('augmentOp rejects an unknown op and missing parameters, naming them', async (t) => {
+  const images = get('images32')
+  t.throws(() => native.augmentOp('sharpen', images, {}), { instanceOf: RangeError, message: /name must be one of/ })
+  t.throws(() => native.augmentOp('hue', images, {}), { instanceOf: TypeError, message: /params\.factor is required/ })
+  t.throws(() => native.augmentOp('hue', images, { factor: [0.1] }), { instanceOf: RangeError, message: /params\.factor must hold 4 numbers/ })
+})
