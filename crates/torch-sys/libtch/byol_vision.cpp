@@ -7,6 +7,12 @@
 #include <functional>
 #include <mutex>
 
+#include <ATen/Parallel.h>
+
+// Resolved from libgomp when libtorch uses OpenMP (both Debian's and PyTorch's builds do);
+// null otherwise.
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
+
 using bt::device_of;
 using bt::dims;
 using bt::require;
@@ -41,6 +47,7 @@ at::Tensor unary(const at::Tensor &a, int op) {
     case BT_UNARY_LOGICAL_NOT: return at::logical_not(a);
     case BT_UNARY_SIN: return at::sin(a);
     case BT_UNARY_COS: return at::cos(a);
+    case BT_UNARY_SIGN: return at::sign(a);
   }
   throw std::invalid_argument("unknown unary operation " + std::to_string(op));
 }
@@ -59,6 +66,7 @@ void unary_(at::Tensor &a, int op) {
     case BT_UNARY_LOGICAL_NOT: a.logical_not_(); return;
     case BT_UNARY_SIN: a.sin_(); return;
     case BT_UNARY_COS: a.cos_(); return;
+    case BT_UNARY_SIGN: a.sign_(); return;
   }
   throw std::invalid_argument("unknown unary operation " + std::to_string(op));
 }
@@ -150,6 +158,16 @@ bt_error bt_generator_set_state(bt_generator g, bt_tensor state) {
   })
 }
 
+bt_error bt_set_thread_local_threads(int n) {
+  PROTECT({
+    require(n > 0, "threads must be positive");
+    // libtorch sets this thread's OpenMP threads from its global setting on the thread's first
+    // operation; do that first so that it does not undo the setting below later.
+    at::get_num_threads();
+    if (omp_set_num_threads) omp_set_num_threads(n);
+  })
+}
+
 bt_error bt_rand(const int64_t *shape, size_t ndim, int dtype, int device_type, int device_index,
                  bt_generator g, bt_tensor *out) {
   PROTECT({
@@ -216,10 +234,18 @@ bt_error bt_addcmul_(bt_tensor self, bt_tensor t1, bt_tensor t2, double value) {
 }
 bt_error bt_addcmul_into(bt_tensor dst, bt_tensor self, bt_tensor t1, bt_tensor t2, double value) {
   PROTECT({
-    if (dst->t.scalar_type() == at::promoteTypes(self->t.scalar_type(), t1->t.scalar_type())) {
-      at::addcmul_out(dst->t, self->t, t1->t, t2->t, value);
+    // A multiplication then an addition: libtorch 1.13's CPU addcmul is several times slower
+    // when its operands broadcast (a per-channel scale and shift).
+    at::Tensor &out = dst->t;
+    if (out.scalar_type() == at::promoteTypes(self->t.scalar_type(), t1->t.scalar_type())) {
+      at::mul_out(out, t1->t, t2->t);
+      if (value != 1.0) out.mul_(value);
+      out.add_(self->t);
     } else {
-      dst->t.copy_(at::addcmul(self->t, t1->t, t2->t, value));
+      // another output type: compute in the operands' type, round once
+      auto r = at::mul(t1->t, t2->t);
+      if (value != 1.0) r.mul_(value);
+      out.copy_(r.add_(self->t));
     }
   })
 }

@@ -21,6 +21,11 @@ extern "C" {
 bt_error bt_generator_get_state(bt_generator g, bt_tensor *out);
 bt_error bt_generator_set_state(bt_generator g, bt_tensor state);
 
+/* intra-op threads of the calling thread only (OpenMP's per-thread setting; libtorch's global
+ * setting and other threads are left alone). Lets several threads run small operations side by
+ * side, each single-threaded. A no-op when libtorch does not use OpenMP. */
+bt_error bt_set_thread_local_threads(int n);
+
 /* uniform [0, 1) of `dtype` drawn from g (NULL: libtorch's default generator) */
 bt_error bt_rand(const int64_t *shape, size_t ndim, int dtype, int device_type, int device_index,
                  bt_generator g, bt_tensor *out);
@@ -45,7 +50,8 @@ enum {
   BT_UNARY_RECIPROCAL = 8,
   BT_UNARY_LOGICAL_NOT = 9,
   BT_UNARY_SIN = 10,
-  BT_UNARY_COS = 11
+  BT_UNARY_COS = 11,
+  BT_UNARY_SIGN = 12 /* -1, 0 or 1 */
 };
 bt_error bt_unary(bt_tensor a, int op, bt_tensor *out);
 bt_error bt_unary_(bt_tensor a, int op);

@@ -15,6 +15,7 @@ pub const BT_UNARY_RECIPROCAL: c_int = 8;
 pub const BT_UNARY_LOGICAL_NOT: c_int = 9;
 pub const BT_UNARY_SIN: c_int = 10;
 pub const BT_UNARY_COS: c_int = 11;
+pub const BT_UNARY_SIGN: c_int = 12;
 
 pub const BT_BINARY_ADD: c_int = 0;
 pub const BT_BINARY_SUB: c_int = 1;
@@ -55,6 +56,8 @@ pub const BT_SAMPLE_PAD_REFLECTION: c_int = 2;
 extern "C" {
     pub fn bt_generator_get_state(g: bt_generator, out: *mut bt_tensor) -> bt_error;
     pub fn bt_generator_set_state(g: bt_generator, state: bt_tensor) -> bt_error;
+
+    pub fn bt_set_thread_local_threads(n: c_int) -> bt_error;
 
     pub fn bt_rand(
         shape: *const i64,

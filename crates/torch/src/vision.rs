@@ -26,6 +26,8 @@ pub enum Unary {
     LogicalNot,
     Sin,
     Cos,
+    /// -1, 0 or 1.
+    Sign,
 }
 
 impl Unary {
@@ -43,6 +45,7 @@ impl Unary {
             Unary::LogicalNot => sys::BT_UNARY_LOGICAL_NOT,
             Unary::Sin => sys::BT_UNARY_SIN,
             Unary::Cos => sys::BT_UNARY_COS,
+            Unary::Sign => sys::BT_UNARY_SIGN,
         }
     }
 }
@@ -151,6 +154,12 @@ fn one(f: impl FnOnce(*mut sys::bt_tensor) -> sys::bt_error) -> Result<Tensor> {
     produce(f)
 }
 
+/// Intra-op threads of the calling thread only (libtorch's global setting and other threads are
+/// unchanged): lets several threads each run small operations single-threaded, side by side.
+pub fn set_thread_local_threads(n: usize) -> Result<()> {
+    check(unsafe { sys::bt_set_thread_local_threads(n as i32) })
+}
+
 impl Generator {
     /// The generator's state as a uint8 CPU tensor (libtorch's layout for its device), to save
     /// with a checkpoint.
@@ -233,6 +242,16 @@ impl Tensor {
     /// `s - self`
     pub fn rsub_scalar(&self, s: f64) -> Result<Tensor> {
         self.binary_scalar(s, Binary::RSub)
+    }
+
+    /// A float tensor of 1 where `self >= other` and 0 elsewhere (`clamp(sign(self - other) + 1)`:
+    /// comparisons that produce bool tensors are several times slower on CPU in libtorch 1.13).
+    pub fn at_least(&self, other: &Tensor) -> Result<Tensor> {
+        let d = self.binary(other, Binary::Sub)?;
+        d.unary_(Unary::Sign)?;
+        d.binary_scalar_(1.0, Binary::Add)?;
+        d.clamp_(None, Some(1.0))?;
+        Ok(d)
     }
 
     /// A float 0/1 tensor: `self < s`.

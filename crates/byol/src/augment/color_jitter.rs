@@ -132,8 +132,9 @@ impl JitterPlan {
 pub fn blend(x: &Tensor, factor: &Tensor, to_gray: &Tensor, to_mean: &Tensor) -> Result<Tensor> {
     let gray = luma(x)?;
     let mean = gray.reduce(Reduce::Mean, &[1, 2, 3], true)?;
+    // to_gray * luma + to_mean * mean (addcmul with broadcasting is slow on CPU)
     let towards = gray.mul(to_gray)?;
-    towards.addcmul_(to_mean, &mean, 1.0)?;
+    towards.add_(&to_mean.mul(&mean)?, 1.0)?;
     let out = towards.addcmul(factor, x, 1.0)?;
     out.clamp_(Some(0.0), Some(1.0))?;
     Ok(out)
@@ -165,20 +166,24 @@ pub fn saturation(x: &Tensor, factor: &Tensor) -> Result<Tensor> {
 /// R, G, B and `T` the trapezoid of the hexcone (`T(k) = clamp(min(k, 4 - k), 0, 1)` on
 /// `[0, 6)`), written here as `clamp(dist(k, 5) - 1, 0, 1)` with `dist` the distance on the circle
 /// of circumference 6. The hue itself is torchvision's piecewise formula: for the maximum channel
-/// `m` (the first one on ties: R, then G, then B), `h = 2m + (x[(m + 1) % 3] - x[(m + 2) % 3]) / d`.
+/// `m` (the first one on ties: R, then G, then B), `h = 2m + (x[(m + 1) % 3] - x[(m + 2) % 3]) / d`,
+/// computed with 0/1 masks of the maximum channel (no gathers: they are slow on CPU).
 pub fn adjust_hue(x: &Tensor, turns: &Tensor) -> Result<Tensor> {
     let device = x.device()?;
-    let (max, index) = x.max_dim(1, true)?;
+    let (r, g, b) = (x.narrow(1, 0, 1)?, x.narrow(1, 1, 1)?, x.narrow(1, 2, 1)?);
+    let max = x.reduce(Reduce::Amax, &[1], true)?;
     let spread = max.binary(&x.reduce(Reduce::Amin, &[1], true)?, Binary::Sub)?;
+    // Which channel is the maximum, the first one on ties (R, then G, then B), as 0/1 masks.
+    let is_r = r.at_least(&max)?;
+    let is_g = g.at_least(&max)?.mul(&is_r.rsub_scalar(1.0)?)?;
+    let is_b = is_r.add(&is_g)?.rsub_scalar(1.0)?;
+    // h * d = (g - b) for R, 2d + (b - r) for G, 4d + (r - g) for B
+    let sextant = g.sub(&b)?.mul(&is_r)?;
+    sextant.addcmul_(&is_g, &b.sub(&r)?, 1.0)?;
+    sextant.addcmul_(&is_b, &r.sub(&g)?, 1.0)?;
     // Gray pixels (d = 0) come out as max whatever their hue; avoid 0 / 0 on the way.
-    let divisor = spread.clamp(Some(1e-12), None)?;
-    // u[(m + 2) % 3] - u[(m + 1) % 3] with u_c = (max - x_c) / d is (x[(m + 1) % 3] - x[(m + 2) % 3]) / d
-    let doubled = Tensor::cat(&[x, x], 1)?;
-    let sextant = doubled
-        .gather(1, &index.binary_scalar(1.0, Binary::Add)?)?
-        .binary(&doubled.gather(1, &index.binary_scalar(2.0, Binary::Add)?)?, Binary::Sub)?;
-    sextant.binary_(&divisor, Binary::Div)?;
-    sextant.add_(&index.cast(Kind::Float)?, 2.0)?;
+    sextant.binary_(&spread.clamp(Some(1e-12), None)?, Binary::Div)?;
+    sextant.add_(&is_g.add_scaled(&is_b, 2.0)?, 2.0)?;
     sextant.add_(turns, 6.0)?;
     // into [0, 6)
     let wraps = sextant.binary_scalar(1.0 / 6.0, Binary::Mul)?;

@@ -41,6 +41,7 @@ pub fn compose(rotate: Option<&Tensor>, hflip: &Tensor, vflip: &Tensor) -> Resul
 /// `[N]`.
 pub fn transpose_where(x: &Tensor, flag: &Tensor) -> Result<Tensor> {
     let flag = flag.reshape(&[-1, 1, 1, 1])?;
-    let swapped = x.transpose(2, 3)?.binary(x, Binary::Sub)?;
+    let swapped = x.transpose(2, 3)?.contiguous()?;
+    swapped.binary_(x, Binary::Sub)?;
     x.addcmul(&flag, &swapped, 1.0)
 }

@@ -18,6 +18,7 @@ pub mod random_resized_crop;
 pub mod rotation;
 pub mod solarize;
 pub mod view;
+mod workers;
 
 pub use config::{AugmentConfig, ConfigError, ConfigErrorKind, Normalize, OutputType, Preset, ViewConfig, IMAGENET_NORMALIZE};
 pub use ops::{apply_op, Op};

@@ -12,7 +12,7 @@
 //! crop's pixels, the filter widened by the scale factor when the crop shrinks (antialiasing), and
 //! the weights renormalised inside the crop. For enlargements this is exactly torchvision's
 //! tensor `resized_crop(..., antialias=False)` too. Each output pixel has at most
-//! `ceil(2 max(scale, 1)) + 1` taps per axis (2 for enlargements), so a batch is resized by a few
+//! `ceil(2 max(scale, 1))` taps per axis (2 for enlargements), so a batch is resized by a few
 //! row gathers per axis (`index_select`) and weighted sums, which works the same on every device
 //! and also carries flips for free (mirrored output coordinates). A dense `[out, in]` matrix per
 //! image and `bmm` would do the same, but costs `in / taps` times more and runs on the reference
@@ -117,24 +117,25 @@ pub fn sample(u: &Tensor, height: i64, width: i64, scale: (f64, f64), ratio: (f6
 }
 
 /// Resampling taps along one axis for a batch: output pixel `u` of image `n` is
-/// `sum_k weight[n, u, k] * input[index[n, u, k]]`.
+/// `sum_k weight[k, n, u] * input[index[k, n, u]]`.
 pub struct Taps {
-    /// Input pixel indices, int64 `[N, out, K]` (always inside the crop).
+    /// Input pixel indices, int64 `[K, N, out]` (always inside the crop).
     pub index: Tensor,
-    /// float32 `[N, out, K]`, each row summing to the gain.
+    /// float32 `[K, N, out]`; the `K` weights of a pixel sum to the gain.
     pub weight: Tensor,
 }
 
 impl Taps {
     /// Taps of images `start .. start + n`.
     pub fn slice(&self, start: i64, n: i64) -> Result<Taps> {
-        Ok(Taps { index: self.index.narrow(0, start, n)?, weight: self.weight.narrow(0, start, n)? })
+        Ok(Taps { index: self.index.narrow(1, start, n)?, weight: self.weight.narrow(1, start, n)? })
     }
 }
 
-/// Taps a triangle filter of half-width `support` needs at most: `ceil(2 support) + 1`.
+/// Taps a triangle filter of half-width `support` (at least 1) needs at most: the pixels whose
+/// centres lie strictly within `support` of a point, `ceil(2 support)` of them.
 pub fn tap_count(max_support: f64) -> i64 {
-    (2.0 * max_support.max(1.0) - 1e-9).ceil() as i64 + 1
+    (2.0 * max_support.max(1.0) - 1e-9).ceil() as i64
 }
 
 /// Resampling taps along one axis: for output pixel `u` of image `n` (or `out_size - 1 - u` where
@@ -174,29 +175,32 @@ pub fn taps(start: &Tensor, length: &Tensor, in_size: i64, out_size: i64, revers
         weight.binary_scalar_(gain, Binary::Mul)?;
     }
     let index = y.maximum(&start)?.minimum(&last)?.cast(Kind::Int64)?;
-    Ok(Taps { index, weight: weight.cast(Kind::Float)? })
+    // [N, out, K] -> [K, N, out], so that each tap's slice of a chunk is contiguous
+    Ok(Taps { index: index.permute(&[2, 0, 1])?.contiguous()?, weight: weight.cast(Kind::Float)?.permute(&[2, 0, 1])?.contiguous()? })
 }
 
 /// Resamples the second-to-last axis of contiguous `x` (`[N, C, H, W]`) with per-image taps
-/// (`[N, S, K]`): `[N, C, S, W]`, gathering whole rows (one `index_select` per tap).
+/// (`[K, N, S]`): `[N, C, S, W]`, gathering whole rows (one `index_select` per tap).
 fn resample_rows(x: &Tensor, taps: &Taps) -> Result<Tensor> {
     let shape = x.shape()?;
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3]);
     let t = taps.index.shape()?;
-    let (s, k) = (t[1], t[2]);
+    let (k, s) = (t[0], t[2]);
     let device = x.device()?;
     let rows = x.reshape(&[n * c * h, w])?;
     // row (n, c, y) of the image is row (n * C + c) * H + y of `rows`
-    let base = Tensor::arange(n * c, Kind::Int64, device)?.binary_scalar(h as f64, Binary::Mul)?.reshape(&[n, c, 1, 1])?;
-    let index = taps.index.unsqueeze(1)?.binary(&base, Binary::Add)?; // [N, C, S, K]
+    let base = Tensor::arange(n * c, Kind::Int64, device)?.binary_scalar(h as f64, Binary::Mul)?.reshape(&[1, n, c, 1])?;
+    let index = taps.index.unsqueeze(2)?.binary(&base, Binary::Add)?; // [K, N, C, S]
     let mut out: Option<Tensor> = None;
     for tap in 0..k {
-        let picked = rows.index_select(0, &index.narrow(3, tap, 1)?.reshape(&[-1])?)?.reshape(&[n, c, s, w])?;
-        let weight = taps.weight.narrow(2, tap, 1)?.unsqueeze(1)?; // [N, 1, S, 1]
+        let picked = rows.index_select(0, &index.narrow(0, tap, 1)?.reshape(&[-1])?)?.reshape(&[n, c, s, w])?;
+        let weight = taps.weight.narrow(0, tap, 1)?.reshape(&[n, 1, s, 1])?;
         out = Some(match out {
             None => picked.mul(&weight)?,
             Some(acc) => {
-                acc.addcmul_(&picked, &weight, 1.0)?;
+                // multiply, then add: addcmul_ with a broadcast weight is slow on CPU
+                picked.binary_(&weight, Binary::Mul)?;
+                acc.add_(&picked, 1.0)?;
                 acc
             }
         });
@@ -204,13 +208,19 @@ fn resample_rows(x: &Tensor, taps: &Taps) -> Result<Tensor> {
     Ok(out.expect("at least one tap"))
 }
 
-/// `x` (`[N, C, H, W]` float) resampled to `[N, C, S, T]` with `rows` taps (`[N, S, K]`) along H
-/// and `cols` taps (`[N, T, K]`) along W. The result is a transposed view of contiguous memory
-/// (the columns pass works on the transposed image so that it gathers whole rows too).
+/// Resamples images given *transposed* (`xt` is `[N, C, W, H]` contiguous, the image with its
+/// axes swapped) to `[N, C, S, T]` (contiguous) with `rows` taps along H and `cols` taps along W.
+/// Both passes gather whole rows: the columns pass on the transposed image, the rows pass on its
+/// transpose back.
+pub fn resample_transposed(xt: &Tensor, rows: &Taps, cols: &Taps) -> Result<Tensor> {
+    let across = resample_rows(xt, cols)?; // [N, C, T, H]
+    resample_rows(&across.transpose(2, 3)?.contiguous()?, rows) // [N, C, S, T]
+}
+
+/// `x` (`[N, C, H, W]` float) resampled to `[N, C, S, T]` with `rows` taps (`[K, N, S]`) along H
+/// and `cols` taps along W.
 pub fn resample(x: &Tensor, rows: &Taps, cols: &Taps) -> Result<Tensor> {
-    let down = resample_rows(&x.contiguous()?, rows)?; // [N, C, S, W]
-    let across = resample_rows(&down.transpose(2, 3)?.contiguous()?, cols)?; // [N, C, T, S]
-    across.transpose(2, 3)
+    resample_transposed(&x.transpose(2, 3)?.contiguous()?, rows, cols)
 }
 
 /// The crop-and-resize of a batch on given boxes: `x` `[N, C, H, W]` float to `[N, C, size, size]`,

@@ -14,7 +14,7 @@ use crate::augment::normalize::Normalization;
 use crate::augment::random_resized_crop::{self as rrc, CropBoxes};
 use crate::augment::rotation;
 use crate::augment::solarize;
-use crate::augment::{column, columns};
+use crate::augment::{column, columns, workers};
 use torch::{Binary, Device, Generator, Kind, Result, Tensor, TorchError};
 
 // Where each transform's uniform numbers sit in a view's draw.
@@ -145,10 +145,11 @@ impl<'a> Pipeline<'a> {
         })
     }
 
-    /// Runs images `start .. start + n` (`x`, float `[n, 3, H, W]`) and writes them into `out`.
-    fn run(&self, x: &Tensor, start: i64, n: i64, out: &Tensor) -> Result<()> {
+    /// Runs images `start .. start + n` and writes them into `out`; `xt` holds the images
+    /// transposed (float `[n, 3, W, H]` contiguous).
+    fn run(&self, xt: &Tensor, start: i64, n: i64, out: &Tensor) -> Result<()> {
         let rows_of = |t: &Tensor| t.narrow(0, start, n);
-        let mut y = rrc::resample(x, &self.rows.slice(start, n)?, &self.cols.slice(start, n)?)?;
+        let mut y = rrc::resample_transposed(xt, &self.rows.slice(start, n)?, &self.cols.slice(start, n)?)?;
         if let Some(t) = &self.transpose {
             y = flip::transpose_where(&y, &rows_of(t)?)?;
         }
@@ -182,8 +183,48 @@ pub struct Augmenter {
     device: Device,
     generator: Generator,
     normalization: [Normalization; 2],
-    /// Images per pass through the pipeline on CPU (None: the whole batch).
+    /// Float elements per pass through the pipeline on CPU (None: the whole batch at once).
     pub chunk_elements: Option<i64>,
+    /// Threads that share a batch's chunks on CPU (None: libtorch's intra-op thread count).
+    pub cpu_workers: Option<usize>,
+}
+
+/// Sets the calling thread to one intra-op thread (on CPU) until dropped; `threads` is the count
+/// it had (the first guard on a thread sees the caller's setting).
+struct SingleThreaded {
+    threads: usize,
+    restore: bool,
+}
+
+impl SingleThreaded {
+    fn new(device: Device) -> Result<SingleThreaded> {
+        let threads = torch::num_threads()?;
+        let restore = !device.is_cuda() && threads > 1;
+        if restore {
+            torch::set_thread_local_threads(1)?;
+        }
+        Ok(SingleThreaded { threads, restore })
+    }
+}
+
+impl Drop for SingleThreaded {
+    fn drop(&mut self) {
+        if self.restore {
+            let _ = torch::set_thread_local_threads(self.threads);
+        }
+    }
+}
+
+/// Lets the CPU worker threads share the chunk closure. Sound because the closure only reads
+/// tensors (libtorch tensors may be read from several threads) and each chunk writes its own
+/// disjoint rows of the outputs.
+struct SharedForChunks<'a, F>(&'a F);
+unsafe impl<F> Sync for SharedForChunks<'_, F> {}
+
+impl<F: Fn(usize)> SharedForChunks<'_, F> {
+    fn call(&self, worker: usize) {
+        (self.0)(worker)
+    }
 }
 
 impl Augmenter {
@@ -196,7 +237,7 @@ impl Augmenter {
             Normalization::new(config.view2.normalize.as_ref(), device)?,
         ];
         let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
-        Ok(Augmenter { config, device, generator, normalization, chunk_elements })
+        Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None })
     }
 
     pub fn config(&self) -> &AugmentConfig {
@@ -229,12 +270,21 @@ impl Augmenter {
     /// augmenter's device.
     pub fn views(&self, images: &Tensor, layout: InputLayout) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
+        // On CPU the calling thread runs its (small) operations single-threaded too: an OpenMP
+        // region here would leave its team spinning next to the chunk workers.
+        let single = SingleThreaded::new(self.device)?;
         let params = self.draw(n, h, w)?;
-        self.apply(images, layout, &params)
+        self.run(images, layout, &params, single.threads)
     }
 
     /// The two views of a uint8 batch on given parameters (from [`Augmenter::draw`]).
     pub fn apply(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
+        let single = SingleThreaded::new(self.device)?;
+        self.run(images, layout, params, single.threads)
+    }
+
+    /// `apply` with the caller's intra-op thread count (the CPU workers to use).
+    fn run(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
         let kind = match self.config.output {
             OutputType::Float32 => Kind::Float,
@@ -255,16 +305,40 @@ impl Augmenter {
             InputLayout::Nhwc => images.permute(&[0, 3, 1, 2])?,
             InputLayout::Nchw => images.alias()?,
         };
-        let mut start = 0;
-        while start < n {
-            let len = chunk.min(n - start);
-            // uint8 to contiguous float32 [len, 3, H, W] in one copy
-            let x = Tensor::empty(&[len, 3, h, w], Kind::Float, self.device)?;
-            x.copy_(&planar.narrow(0, start, len)?)?;
+        let chunks: Vec<(i64, i64)> = (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s))).collect();
+        let run_chunk = |(start, len): (i64, i64)| -> Result<()> {
+            // uint8 to float32 [len, 3, W, H] (transposed: the resampling's first pass gathers
+            // columns as rows) in one copy
+            let xt = Tensor::empty(&[len, 3, w, h], Kind::Float, self.device)?;
+            xt.copy_(&planar.narrow(0, start, len)?.transpose(2, 3)?)?;
             for (pipeline, out) in pipelines.iter().zip(&outputs) {
-                pipeline.run(&x, start, len, &out.narrow(0, start, len)?)?;
+                pipeline.run(&xt, start, len, &out.narrow(0, start, len)?)?;
             }
-            start += len;
+            Ok(())
+        };
+        let workers = match self.device {
+            Device::Cpu => self.cpu_workers.unwrap_or(threads).min(chunks.len()),
+            _ => 1,
+        };
+        if workers <= 1 {
+            chunks.iter().try_for_each(|&c| run_chunk(c))?;
+        } else {
+            // CPU: chunks go to `workers` threads, each running its operations single-threaded
+            // (see `workers`); the first error wins.
+            let failure: std::sync::Mutex<Option<TorchError>> = std::sync::Mutex::new(None);
+            let work = |worker: usize| {
+                for &c in chunks.iter().skip(worker).step_by(workers) {
+                    if let Err(e) = run_chunk(c) {
+                        failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        return;
+                    }
+                }
+            };
+            let shared = SharedForChunks(&work);
+            workers::run(workers, &|worker| shared.call(worker));
+            if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                return Err(e);
+            }
         }
         let mut outputs = outputs.into_iter();
         Ok((outputs.next().unwrap(), outputs.next().unwrap()))
@@ -318,6 +392,6 @@ pub fn run_view(config: &ViewConfig, x: &Tensor, params: &ViewParams) -> Result<
     let normalization = Normalization::new(config.normalize.as_ref(), device)?;
     let pipeline = Pipeline::new(config, params, shape[2], shape[3], 1.0, &normalization)?;
     let out = Tensor::empty(&[shape[0], 3, config.input_size, config.input_size], Kind::Float, device)?;
-    pipeline.run(x, 0, shape[0], &out)?;
+    pipeline.run(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], &out)?;
     Ok(out)
 }
