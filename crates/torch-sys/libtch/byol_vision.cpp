@@ -9,6 +9,11 @@
 
 #include <ATen/Parallel.h>
 
+#if __has_include(<cuda_runtime_api.h>) && __has_include(<c10/cuda/CUDAFunctions.h>)
+#include <c10/cuda/CUDAFunctions.h>
+#define BYOL_CUDA_HEADERS 1
+#endif
+
 // Resolved from libgomp when libtorch uses OpenMP (both Debian's and PyTorch's builds do);
 // null otherwise.
 extern "C" void omp_set_num_threads(int) __attribute__((weak));
@@ -165,6 +170,19 @@ bt_error bt_set_thread_local_threads(int n) {
     // operation; do that first so that it does not undo the setting below later.
     at::get_num_threads();
     if (omp_set_num_threads) omp_set_num_threads(n);
+  })
+}
+
+bt_error bt_cuda_sync_debug_mode(int mode, int *previous) {
+  PROTECT({
+    require(mode >= 0 && mode <= 2, "sync debug mode must be 0 (off), 1 (warn) or 2 (error)");
+#ifdef BYOL_CUDA_HEADERS
+    auto &state = c10::cuda::warning_state();
+    *previous = static_cast<int>(state.get_sync_debug_mode());
+    state.set_sync_debug_mode(static_cast<c10::cuda::SyncDebugMode>(mode));
+#else
+    throw std::runtime_error("this libtorch shim was built without CUDA headers: no CUDA sync check");
+#endif
   })
 }
 

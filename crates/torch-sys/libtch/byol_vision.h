@@ -26,6 +26,11 @@ bt_error bt_generator_set_state(bt_generator g, bt_tensor state);
  * side, each single-threaded. A no-op when libtorch does not use OpenMP. */
 bt_error bt_set_thread_local_threads(int n);
 
+/* libtorch's CUDA synchronisation check (process-wide): 0 off, 1 warn, 2 error on any
+ * operation that makes the host wait for the device (.item(), nonzero, device-to-host copies).
+ * *previous receives the mode before. Fails where the shim was built without CUDA headers. */
+bt_error bt_cuda_sync_debug_mode(int mode, int *previous);
+
 /* uniform [0, 1) of `dtype` drawn from g (NULL: libtorch's default generator) */
 bt_error bt_rand(const int64_t *shape, size_t ndim, int dtype, int device_type, int device_index,
                  bt_generator g, bt_tensor *out);

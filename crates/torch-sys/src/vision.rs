@@ -58,6 +58,7 @@ extern "C" {
     pub fn bt_generator_set_state(g: bt_generator, state: bt_tensor) -> bt_error;
 
     pub fn bt_set_thread_local_threads(n: c_int) -> bt_error;
+    pub fn bt_cuda_sync_debug_mode(mode: c_int, previous: *mut c_int) -> bt_error;
 
     pub fn bt_rand(
         shape: *const i64,

@@ -22,4 +22,4 @@ pub use grad::{no_grad, NoGradGuard};
 pub use runtime::{cuda_device_count, cuda_synchronize, init, init_thread, num_threads, set_num_threads, version};
 pub use store::{Entry, ParamStore, Path, Role};
 pub use tensor::{foreach, Tensor};
-pub use vision::{set_thread_local_threads, Binary, Padding, Reduce, SamplePadding, Sampling, Unary};
+pub use vision::{cuda_sync_debug_mode, set_thread_local_threads, Binary, Padding, Reduce, SamplePadding, Sampling, SyncDebug, Unary};

@@ -160,6 +160,26 @@ pub fn set_thread_local_threads(n: usize) -> Result<()> {
     check(unsafe { sys::bt_set_thread_local_threads(n as i32) })
 }
 
+/// libtorch's CUDA synchronisation check, process-wide: `Off`, `Warn`, or `Error` (any operation
+/// that makes the host wait for the device fails). Returns the mode before.
+pub fn cuda_sync_debug_mode(mode: SyncDebug) -> Result<SyncDebug> {
+    let mut previous = 0;
+    check(unsafe { sys::bt_cuda_sync_debug_mode(mode as i32, &mut previous) })?;
+    Ok(match previous {
+        1 => SyncDebug::Warn,
+        2 => SyncDebug::Error,
+        _ => SyncDebug::Off,
+    })
+}
+
+/// Modes of [`cuda_sync_debug_mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncDebug {
+    Off = 0,
+    Warn = 1,
+    Error = 2,
+}
+
 impl Generator {
     /// The generator's state as a uint8 CPU tensor (libtorch's layout for its device), to save
     /// with a checkpoint.

@@ -187,6 +187,9 @@ pub struct Augmenter {
     pub chunk_elements: Option<i64>,
     /// Threads that share a batch's chunks on CPU (None: libtorch's intra-op thread count).
     pub cpu_workers: Option<usize>,
+    /// CUDA only, a diagnostic for tests: `views` runs with libtorch's synchronisation check set
+    /// to fail (process-wide while it runs), proving that it never waits for the device.
+    pub cuda_sync_check: bool,
 }
 
 /// Sets the calling thread to one intra-op thread (on CPU) until dropped; `threads` is the count
@@ -215,6 +218,23 @@ impl Drop for SingleThreaded {
     }
 }
 
+/// Turns libtorch's CUDA synchronisation check to "error" until dropped.
+struct SyncCheck(Option<torch::SyncDebug>);
+
+impl SyncCheck {
+    fn new(on: bool) -> Result<SyncCheck> {
+        Ok(SyncCheck(if on { Some(torch::cuda_sync_debug_mode(torch::SyncDebug::Error)?) } else { None }))
+    }
+}
+
+impl Drop for SyncCheck {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0 {
+            let _ = torch::cuda_sync_debug_mode(previous);
+        }
+    }
+}
+
 /// Lets the CPU worker threads share the chunk closure. Sound because the closure only reads
 /// tensors (libtorch tensors may be read from several threads) and each chunk writes its own
 /// disjoint rows of the outputs.
@@ -237,7 +257,7 @@ impl Augmenter {
             Normalization::new(config.view2.normalize.as_ref(), device)?,
         ];
         let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
-        Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None })
+        Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None, cuda_sync_check: false })
     }
 
     pub fn config(&self) -> &AugmentConfig {
@@ -273,6 +293,7 @@ impl Augmenter {
         // On CPU the calling thread runs its (small) operations single-threaded too: an OpenMP
         // region here would leave its team spinning next to the chunk workers.
         let single = SingleThreaded::new(self.device)?;
+        let _check = SyncCheck::new(self.device.is_cuda() && self.cuda_sync_check)?;
         let params = self.draw(n, h, w)?;
         self.run(images, layout, &params, single.threads)
     }
