@@ -190,6 +190,8 @@ export interface NativeAugmentOptions extends NativeViewOptions {
   preset?: 'byol' | 'byol-cifar'
   seed?: number
   device?: string
+  /** CUDA only, for tests: views fail if anything in them makes the host wait for the device. */
+  cudaSyncCheck?: boolean
   dtype?: 'float32' | 'bfloat16'
   view1?: NativeViewOptions | null
   view2?: NativeViewOptions | null
@@ -262,4 +264,5 @@ export function augmentOp(
   name: string,
   images: NativeTensor,
   params: Record<string, number | number[]>,
+  options?: { device?: string },
 ): Promise<NativeTensor>

@@ -54,6 +54,9 @@ export interface AugmentOptions extends ViewOptions {
   device?: string
   /** Element type of the views (`bfloat16` for bf16 training; returned to JavaScript as float32). */
   dtype?: 'float32' | 'bfloat16'
+  /** CUDA only, a diagnostic for tests: `views()` fails if anything in it makes the host wait
+   * for the device (libtorch's sync check, process-wide while a call runs). */
+  cudaSyncCheck?: boolean
   /** Overrides of the first view only (Lightly's `BYOLView1Transform`; produces `view0`). */
   view1?: ViewOptions
   /** Overrides of the second view only (Lightly's `BYOLView2Transform`; produces `view1`). */

@@ -288,18 +288,21 @@ pub fn resolve(env: &Env, args: &[Value]) -> JsResult<Value> {
     config_json(env, &parse_config(env, args[0])?)
 }
 
-/// `createAugmenter(options) -> Promise<AugmenterHandle>`; `options.seed` (default 0) and
-/// `options.device` (default cpu) besides the configuration.
+/// `createAugmenter(options) -> Promise<AugmenterHandle>`; `options.seed` (default 0),
+/// `options.device` (default cpu) and `options.cudaSyncCheck` (a diagnostic for tests: on CUDA,
+/// views fail if anything in them makes the host wait for the device) besides the configuration.
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let config = parse_config(env, args[0])?;
     let o = Options::new(env, args[0], "options")?;
     let seed = o.integer("seed", 0, 0, 1 << 53)? as u64;
     let device = crate::config::device(&o.string("device", "cpu")?)?;
+    let cuda_sync_check = o.boolean("cudaSyncCheck", false)?;
     spawn(env, "byol.createAugmenter", move || {
-        let augmenter = Augmenter::new(config, seed, device).map_err(|e| match e {
+        let mut augmenter = Augmenter::new(config, seed, device).map_err(|e| match e {
             AugmentError::Config(c) => JsError::range_error(c.to_string()),
             AugmentError::Torch(t) => JsError::from(t),
         })?;
+        augmenter.cuda_sync_check = cuda_sync_check;
         finish(move |env| env.external(AugmenterHandle { tag: TAG, device, augmenter: Arc::new(Mutex::new(augmenter)) }))
     })
 }
@@ -428,8 +431,9 @@ pub fn set_state(env: &Env, args: &[Value]) -> JsResult<Value> {
     })
 }
 
-/// `augmentOp(name, images, params) -> Promise<Tensor>`: a TEST ENTRY POINT. Applies one
-/// transform of the pipeline to float32 images `[N, 3, H, W]` in `[0, 1]` on the CPU, with
+/// `augmentOp(name, images, params, { device }) -> Promise<Tensor>`: a TEST ENTRY POINT. Applies
+/// one transform of the pipeline to float32 images `[N, 3, H, W]` in `[0, 1]` on `device` (default
+/// cpu), with
 /// per-image parameters given as arrays of `N` numbers:
 /// `resized_crop {top, left, height, width, size}`, `hflip|vflip|rotate90|grayscale {flag}`,
 /// `rotate {degrees}`, `brightness|contrast|saturation|hue {factor}`,
@@ -451,6 +455,7 @@ pub fn op(env: &Env, args: &[Value]) -> JsResult<Value> {
         raw.numbers(v, key, len)
     };
     let o = Options::new(env, args[2], "params")?;
+    let device = crate::config::device(&Options::new(env, args[3], "options")?.string("device", "cpu")?)?;
     enum Spec {
         Crop([Vec<f64>; 4], i64),
         PerImage(Vec<f64>),
@@ -475,7 +480,6 @@ pub fn op(env: &Env, args: &[Value]) -> JsResult<Value> {
         }
     };
     spawn(env, "byol.augmentOp", move || {
-        let device = Device::Cpu;
         let x = images.to_tensor(device)?;
         let n = n as i64;
         let vector = |v: &[f64]| -> torch::Result<Tensor> {
