@@ -5,7 +5,7 @@ import test from 'ava'
 import fs = require('fs')
 import os = require('os')
 import path = require('path')
-import { Augmenter, previewAugmentations, resolveAugmentOptions } from '../src'
+import { Augmenter, previewAugmentations, resolveAugmentOptions, runtimeInfo } from '../src'
 import { sharp } from '../src/data/sharp'
 import { native } from '../src/native'
 
@@ -253,4 +253,35 @@ test('previewAugmentations writes a PNG grid: a row per image, the original and 
   t.true(r.height > 3 * 96 && r.width > 5 * 96)
   await t.throwsAsync(previewAugmentations({ data: folder, out, samples: 0 }), { instanceOf: RangeError, message: /samples/ })
   fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const info = runtimeInfo()
+const cudaTest = info.cudaAvailable ? test : test.skip
+const onCuda = (name: string) => (info.cudaAvailable ? name : `${name} [skipped: libtorch ${info.libtorch} sees no CUDA device]`)
+
+cudaTest(onCuda('CUDA: views never wait for the device, are seeded and resumable, and match the CPU in distribution'), async (t) => {
+  const [n, h, w] = [256, 32, 32]
+  const batch = { data: images(n, h, w, 9), shape: [n, h, w, 3] }
+  for (const preset of ['byol-cifar', 'byol'] as const) {
+    // cudaSyncCheck: libtorch fails any operation that would make the host wait for the GPU
+    const [a, b] = await Promise.all([1, 1].map(() => Augmenter.create({ preset, seed: 4, device: 'cuda', cudaSyncCheck: true })))
+    const saved = await a.state()
+    const first = await a.views(batch)
+    t.deepEqual(first.view0.shape, [n, 3, preset === 'byol' ? 224 : 32, preset === 'byol' ? 224 : 32])
+    t.true(Array.from(first.view1.data).every(Number.isFinite))
+    t.deepEqual((await b.views(batch)).view0.data, first.view0.data, `${preset}: same seed, same views`)
+    await a.setState(saved)
+    t.deepEqual((await a.views(batch)).view1.data, first.view1.data, `${preset}: resumed stream`)
+    // the CPU's views of the same images: same distribution of values (other random draws)
+    const cpu = await (await Augmenter.create({ preset, seed: 4 })).views(batch)
+    for (const key of ['view0', 'view1'] as const) {
+      const stats = (a: Float32Array) => {
+        const m = a.reduce((s, x) => s + x, 0) / a.length
+        return [m, Math.sqrt(a.reduce((s, x) => s + (x - m) ** 2, 0) / a.length)]
+      }
+      const [gm, gs] = stats(first[key].data)
+      const [cm, cs] = stats(cpu[key].data)
+      t.true(Math.abs(gm - cm) < 0.1 && Math.abs(gs - cs) < 0.1, `${preset} ${key}: cuda mean/std ${gm}/${gs}, cpu ${cm}/${cs}`)
+    }
+  }
 })

@@ -4,6 +4,7 @@
 import test from 'ava'
 import fs = require('fs')
 import path = require('path')
+import { runtimeInfo } from '../src'
 import { native } from '../src/native'
 
 interface Case {
@@ -54,19 +55,29 @@ test('the fixture holds every transform of the pipeline', (t) => {
   }
 })
 
-for (const c of cases) {
-  test(`${c.name}: ${c.note || c.op} (max abs error <= ${(c.tolerance * 255).toFixed(2)}/255)`, async (t) => {
-    const expected = get(`${c.name}.expected`)
-    const out = await native.augmentOp(c.op, get(c.input), c.params)
-    t.deepEqual(out.shape, expected.shape)
-    let worst = 0
-    let at = -1
-    for (let i = 0; i < expected.data.length; i++) {
-      const d = Math.abs((out.data[i] as number) - expected.data[i])
-      if (d > worst) [worst, at] = [d, i]
-    }
-    t.true(worst <= c.tolerance, `max abs error ${(worst * 255).toFixed(3)}/255 at flat index ${at} > ${(c.tolerance * 255).toFixed(3)}/255`)
-  })
+// On CUDA too where libtorch sees a device (the titles say when these are skipped).
+const info = runtimeInfo()
+const devices = ['cpu', 'cuda'] as const
+
+for (const device of devices) {
+  const run = device === 'cpu' || info.cudaAvailable ? test : test.skip
+  const where = device === 'cpu' ? '' : info.cudaAvailable ? ' [cuda]' : ` [cuda, skipped: libtorch ${info.libtorch} sees no CUDA device]`
+  for (const c of cases) {
+    run(`${c.name}: ${c.note || c.op} (max abs error <= ${(c.tolerance * 255).toFixed(2)}/255)${where}`, async (t) => {
+      const expected = get(`${c.name}.expected`)
+      const out = await native.augmentOp(c.op, get(c.input), c.params, { device })
+      t.deepEqual(out.shape, expected.shape)
+      let worst = 0
+      let at = -1
+      for (let i = 0; i < expected.data.length; i++) {
+        const d = Math.abs((out.data[i] as number) - expected.data[i])
+        if (d > worst) [worst, at] = [d, i]
+      }
+      // CUDA's float kernels round differently in the last bits (1e-5 more for the exact cases)
+      const tolerance = c.tolerance + (device === 'cuda' ? 1e-5 : 0)
+      t.true(worst <= tolerance, `max abs error ${(worst * 255).toFixed(3)}/255 at flat index ${at} > ${(tolerance * 255).toFixed(3)}/255`)
+    })
+  }
 }
 
 test('augmentOp rejects an unknown op and missing parameters, naming them', async (t) => {
