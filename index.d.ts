@@ -163,37 +163,59 @@ export function knnPredict(
 /** An opaque handle to a native augmenter (its configuration, device and seeded generator). */
 export type AugmenterHandle = { readonly __brand: 'ByolAugmenter' }
 
-/** One view's fields, Lightly's `BYOLView1Transform` arguments in camelCase. */
+/**
+ * One view's transform, with the names and meaning of Lightly's `BYOLView1Transform` arguments.
+ * Order: RandomResizedCrop, rotation, horizontal flip, vertical flip, colour jitter (random order
+ * per image), grayscale, Gaussian blur, solarization, normalisation.
+ */
 export interface NativeViewOptions {
+  /** Output size (square) of RandomResizedCrop. */
   inputSize?: number
+  /** Probability of the colour jitter. */
   cjProb?: number
+  /** Multiplies the four jitter strengths. */
   cjStrength?: number
+  /** Brightness factor range `[max(0, 1 - s b), 1 + s b]`. */
   cjBright?: number
   cjContrast?: number
   cjSat?: number
+  /** Hue shift range `[-s h, s h]` turns (`s h` at most 0.5). */
   cjHue?: number
+  /** RandomResizedCrop draws the area fraction from `[minScale, 1]` (aspect ratio in [3/4, 4/3]). */
   minScale?: number
+  /** Probability of turning the image gray (ITU-R 601-2 luma, 3 channels). */
   randomGrayScale?: number
+  /** Probability of the Gaussian blur (PIL's `GaussianBlur(radius=sigma)`). */
   gaussianBlur?: number
+  /** The blur's sigma is drawn from `[min, max]`. */
   sigmas?: [number, number]
+  /** Probability of solarization (values >= 128/255 inverted). */
   solarizationProb?: number
   vfProb?: number
   hfProb?: number
+  /** Probability of a rotation. */
   rrProb?: number
-  /** null: quarter turns; d: [-d, d] degrees; [lo, hi] degrees. */
+  /** `null` (default): rotations by 90 degrees; `d`: an angle in `[-d, d]`; `[lo, hi]` degrees. */
   rrDegrees?: number | [number, number] | null
-  /** true: ImageNet statistics; false: none; or explicit statistics. */
-  normalize?: boolean | { mean: number[]; std: number[] }
+  /** `true` (default): ImageNet mean and std; `false`: values stay in [0, 1]. */
+  normalize?: boolean | { mean: [number, number, number]; std: [number, number, number] }
 }
 
 export interface NativeAugmentOptions extends NativeViewOptions {
+  /** Starting point that every other field overrides (default `byol`). */
   preset?: 'byol' | 'byol-cifar'
+  /** Seed of the augmenter's own random generator (default 0). */
   seed?: number
+  /** Where views are made: `cpu` (default), `cuda`, `cuda:N` or `auto`. */
   device?: string
-  /** CUDA only, for tests: views fail if anything in them makes the host wait for the device. */
-  cudaSyncCheck?: boolean
+  /** Element type of the views (`bfloat16` for bf16 training; returned to JavaScript as float32). */
   dtype?: 'float32' | 'bfloat16'
+  /** CUDA only, a diagnostic for tests: `views()` fails if anything in it makes the host wait
+   * for the device (libtorch's sync check, process-wide while a call runs). */
+  cudaSyncCheck?: boolean
+  /** Overrides of the first view only (Lightly's `BYOLView1Transform`; produces `view0`). */
   view1?: NativeViewOptions | null
+  /** Overrides of the second view only (Lightly's `BYOLView2Transform`; produces `view1`). */
   view2?: NativeViewOptions | null
 }
 

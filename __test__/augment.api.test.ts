@@ -83,7 +83,7 @@ test('every field is overridable: top level for both views, view1/view2 for one'
 })
 
 const bad: Array<[string, object, new (...args: never[]) => Error, RegExp]> = [
-  ['a probability above 1', { view1: { hfProb: 1.5 } }, RangeError, /options\.view1\.hfProb must be in \[0, 1\], got 1\.5/],
+  ['a probability above 1', { view1: { hfProb: 1.5 } }, RangeError, /options\.view1\.hfProb must be a probability in \[0, 1\], got 1\.5/],
   ['a negative probability', { cjProb: -0.1 }, RangeError, /options\.cjProb/],
   ['min_scale 0', { view2: { minScale: 0 } }, RangeError, /options\.view2\.minScale must be in \(0, 1\]/],
   ['min_scale above 1', { minScale: 1.5 }, RangeError, /options\.minScale/],

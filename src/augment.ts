@@ -7,61 +7,10 @@ import { Tensor } from './tensor'
 export type AugmentPreset = 'byol' | 'byol-cifar'
 export const AUGMENT_PRESETS: AugmentPreset[] = ['byol', 'byol-cifar']
 
-/**
- * One view's transform, with the names and meaning of Lightly's `BYOLView1Transform` arguments.
- * Order: RandomResizedCrop, rotation, horizontal flip, vertical flip, colour jitter (random order
- * per image), grayscale, Gaussian blur, solarization, normalisation.
- */
-export interface ViewOptions {
-  /** Output size (square) of RandomResizedCrop. */
-  inputSize?: number
-  /** Probability of the colour jitter. */
-  cjProb?: number
-  /** Multiplies the four jitter strengths. */
-  cjStrength?: number
-  /** Brightness factor range `[max(0, 1 - s b), 1 + s b]`. */
-  cjBright?: number
-  cjContrast?: number
-  cjSat?: number
-  /** Hue shift range `[-s h, s h]` turns (`s h` at most 0.5). */
-  cjHue?: number
-  /** RandomResizedCrop draws the area fraction from `[minScale, 1]` (aspect ratio in [3/4, 4/3]). */
-  minScale?: number
-  /** Probability of turning the image gray (ITU-R 601-2 luma, 3 channels). */
-  randomGrayScale?: number
-  /** Probability of the Gaussian blur (PIL's `GaussianBlur(radius=sigma)`). */
-  gaussianBlur?: number
-  /** The blur's sigma is drawn from `[min, max]`. */
-  sigmas?: [number, number]
-  /** Probability of solarization (values >= 128/255 inverted). */
-  solarizationProb?: number
-  vfProb?: number
-  hfProb?: number
-  /** Probability of a rotation. */
-  rrProb?: number
-  /** `null` (default): rotations by 90 degrees; `d`: an angle in `[-d, d]`; `[lo, hi]` degrees. */
-  rrDegrees?: number | [number, number] | null
-  /** `true` (default): ImageNet mean and std; `false`: values stay in [0, 1]. */
-  normalize?: boolean | { mean: [number, number, number]; std: [number, number, number] }
-}
-
-export interface AugmentOptions extends ViewOptions {
-  /** Starting point that every other field overrides (default `byol`). */
-  preset?: AugmentPreset
-  /** Seed of the augmenter's own random generator (default 0). */
-  seed?: number
-  /** Where views are made: `cpu` (default), `cuda`, `cuda:N` or `auto`. */
-  device?: string
-  /** Element type of the views (`bfloat16` for bf16 training; returned to JavaScript as float32). */
-  dtype?: 'float32' | 'bfloat16'
-  /** CUDA only, a diagnostic for tests: `views()` fails if anything in it makes the host wait
-   * for the device (libtorch's sync check, process-wide while a call runs). */
-  cudaSyncCheck?: boolean
-  /** Overrides of the first view only (Lightly's `BYOLView1Transform`; produces `view0`). */
-  view1?: ViewOptions
-  /** Overrides of the second view only (Lightly's `BYOLView2Transform`; produces `view1`). */
-  view2?: ViewOptions
-}
+/** One view's transform (Lightly's `BYOLView1Transform` arguments in camelCase; see index.d.ts). */
+export type ViewOptions = Native.NativeViewOptions
+/** A preset, overrides for both views or one, the seed, device and output type (see index.d.ts). */
+export type AugmentOptions = Native.NativeAugmentOptions
 
 /** Every field of a view, as a preset and overrides resolve. */
 export type ResolvedView = Native.NativeResolvedView

@@ -5,6 +5,7 @@ use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::options::Options;
 use crate::task::{spawn, Finish};
+use byol::augment::config::NUMBER_FIELDS;
 use byol::augment::random_resized_crop::CropBoxes;
 use byol::augment::{
     apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, InputLayout, Normalize, Op, OutputType, Preset,
@@ -82,59 +83,24 @@ impl<'a> Raw<'a> {
     }
 }
 
-const VIEW_FIELDS: [&str; 17] = [
-    "inputSize",
-    "cjProb",
-    "cjStrength",
-    "cjBright",
-    "cjContrast",
-    "cjSat",
-    "cjHue",
-    "minScale",
-    "randomGrayScale",
-    "gaussianBlur",
-    "sigmas",
-    "solarizationProb",
-    "vfProb",
-    "hfProb",
-    "rrProb",
-    "rrDegrees",
-    "normalize",
-];
+/// The fields of a view besides [`NUMBER_FIELDS`].
+const OTHER_FIELDS: [&str; 4] = ["inputSize", "sigmas", "rrDegrees", "normalize"];
 
 /// Applies the overrides of one options object (top level or `view1`/`view2`) to a view.
 fn override_view(env: &Env, value: Value, path: &str, v: &mut ViewConfig) -> JsResult<()> {
     let o = Options::new(env, value, path)?;
     let raw = Raw::new(env, value, path)?;
-    let probability = |key: &str, x: &mut f64| -> JsResult<()> {
-        *x = o.number(key, *x, 0.0, 1.0)?;
-        Ok(())
-    };
-    let strength = |key: &str, x: &mut f64| -> JsResult<()> {
-        *x = o.number(key, *x, 0.0, f64::MAX)?;
-        Ok(())
-    };
     v.input_size = o.integer("inputSize", v.input_size, 1, 8192)?;
-    probability("cjProb", &mut v.cj_prob)?;
-    strength("cjStrength", &mut v.cj_strength)?;
-    strength("cjBright", &mut v.cj_bright)?;
-    strength("cjContrast", &mut v.cj_contrast)?;
-    strength("cjSat", &mut v.cj_sat)?;
-    strength("cjHue", &mut v.cj_hue)?;
-    v.min_scale = o.number("minScale", v.min_scale, 0.0, 1.0)?;
-    if v.min_scale <= 0.0 {
-        return Err(JsError::range_error(format!("{}.minScale must be in (0, 1], got {}", path, v.min_scale)));
+    for (name, bound) in NUMBER_FIELDS {
+        if let Some(x) = o.optional_number(name, f64::NEG_INFINITY, f64::INFINITY)? {
+            bound.check(x).map_err(|message| JsError::range_error(format!("{path}.{name} {message}")))?;
+            *v.number_mut(name).expect("a listed field") = x;
+        }
     }
-    probability("randomGrayScale", &mut v.random_gray_scale)?;
-    probability("gaussianBlur", &mut v.gaussian_blur)?;
     if let Some(s) = raw.get("sigmas")? {
         let s = raw.numbers(s, "sigmas", 2)?;
         v.sigmas = (s[0], s[1]);
     }
-    probability("solarizationProb", &mut v.solarization_prob)?;
-    probability("vfProb", &mut v.vf_prob)?;
-    probability("hfProb", &mut v.hf_prob)?;
-    probability("rrProb", &mut v.rr_prob)?;
     if let Some(d) = raw.get("rrDegrees")? {
         v.rr_degrees = if env.type_of(d)? == crate::napi::NAPI_NUMBER {
             // torchvision's RandomRotation(degrees=d): [-d, d]
@@ -201,12 +167,13 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
 fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
     let Some(object) = raw.object else { return Ok(()) };
     let keys = own_keys(env, object)?;
+    let known: Vec<&str> = OTHER_FIELDS.iter().copied().chain(NUMBER_FIELDS.iter().map(|(name, _)| *name)).collect();
     for key in keys {
-        if !VIEW_FIELDS.contains(&key.as_str()) {
+        if !known.contains(&key.as_str()) {
             return Err(JsError::type_error(format!(
                 "{} is not an augmentation field (expected one of {})",
                 raw.path(&key),
-                VIEW_FIELDS.join(", ")
+                known.join(", ")
             )));
         }
     }
@@ -240,20 +207,10 @@ fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
     let o = env.object()?;
     let num = |key: &str, x: f64| env.set(o, key, env.number(x)?);
     num("inputSize", v.input_size as f64)?;
-    num("cjProb", v.cj_prob)?;
-    num("cjStrength", v.cj_strength)?;
-    num("cjBright", v.cj_bright)?;
-    num("cjContrast", v.cj_contrast)?;
-    num("cjSat", v.cj_sat)?;
-    num("cjHue", v.cj_hue)?;
-    num("minScale", v.min_scale)?;
-    num("randomGrayScale", v.random_gray_scale)?;
-    num("gaussianBlur", v.gaussian_blur)?;
+    for (name, _) in NUMBER_FIELDS {
+        num(name, v.number(name).expect("a listed field"))?;
+    }
     env.set(o, "sigmas", env.array(&[env.number(v.sigmas.0)?, env.number(v.sigmas.1)?])?)?;
-    num("solarizationProb", v.solarization_prob)?;
-    num("vfProb", v.vf_prob)?;
-    num("hfProb", v.hf_prob)?;
-    num("rrProb", v.rr_prob)?;
     let degrees = match v.rr_degrees {
         None => null(env)?,
         Some((a, b)) => env.array(&[env.number(a)?, env.number(b)?])?,

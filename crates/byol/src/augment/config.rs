@@ -79,33 +79,43 @@ impl ViewConfig {
         [factor(self.cj_bright), factor(self.cj_contrast), factor(self.cj_sat), (-s * self.cj_hue, s * self.cj_hue)]
     }
 
+    /// A scalar field by its JavaScript name (one of [`NUMBER_FIELDS`]).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        let mut copy = self.clone();
+        copy.number_mut(name).map(|x| *x)
+    }
+
+    /// A scalar field by its JavaScript name (one of [`NUMBER_FIELDS`]), to set it.
+    pub fn number_mut(&mut self, name: &str) -> Option<&mut f64> {
+        Some(match name {
+            "cjProb" => &mut self.cj_prob,
+            "cjStrength" => &mut self.cj_strength,
+            "cjBright" => &mut self.cj_bright,
+            "cjContrast" => &mut self.cj_contrast,
+            "cjSat" => &mut self.cj_sat,
+            "cjHue" => &mut self.cj_hue,
+            "minScale" => &mut self.min_scale,
+            "randomGrayScale" => &mut self.random_gray_scale,
+            "gaussianBlur" => &mut self.gaussian_blur,
+            "solarizationProb" => &mut self.solarization_prob,
+            "vfProb" => &mut self.vf_prob,
+            "hfProb" => &mut self.hf_prob,
+            "rrProb" => &mut self.rr_prob,
+            _ => return None,
+        })
+    }
+
     /// Checks every field; the error names the field (`prefix.field`, with Lightly's name in
     /// camelCase as the JavaScript options spell it).
     pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let field = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
-        let probability = |name: &str, p: f64| {
-            if (0.0..=1.0).contains(&p) {
-                Ok(())
-            } else {
-                Err(ConfigError::range(field(name), format!("must be a probability in [0, 1], got {p}")))
-            }
-        };
-        let non_negative = |name: &str, x: f64| {
-            if x >= 0.0 && x.is_finite() {
-                Ok(())
-            } else {
-                Err(ConfigError::range(field(name), format!("must be a finite number >= 0, got {x}")))
-            }
-        };
         if !(1..=8192).contains(&self.input_size) {
             return Err(ConfigError::range(field("inputSize"), format!("must be an integer in [1, 8192], got {}", self.input_size)));
         }
-        probability("cjProb", self.cj_prob)?;
-        non_negative("cjStrength", self.cj_strength)?;
-        non_negative("cjBright", self.cj_bright)?;
-        non_negative("cjContrast", self.cj_contrast)?;
-        non_negative("cjSat", self.cj_sat)?;
-        non_negative("cjHue", self.cj_hue)?;
+        for (name, bound) in NUMBER_FIELDS {
+            let x = self.number(name).expect("a listed field");
+            bound.check(x).map_err(|message| ConfigError::range(field(name), message))?;
+        }
         if self.cj_strength * self.cj_hue > 0.5 {
             return Err(ConfigError::range(
                 field("cjHue"),
@@ -115,11 +125,6 @@ impl ViewConfig {
                 ),
             ));
         }
-        if !(self.min_scale > 0.0 && self.min_scale <= 1.0) {
-            return Err(ConfigError::range(field("minScale"), format!("must be in (0, 1], got {}", self.min_scale)));
-        }
-        probability("randomGrayScale", self.random_gray_scale)?;
-        probability("gaussianBlur", self.gaussian_blur)?;
         let (lo, hi) = self.sigmas;
         if !(lo >= 0.0 && hi.is_finite() && lo <= hi) {
             return Err(ConfigError::range(field("sigmas"), format!("must be [min, max] with 0 <= min <= max, got [{lo}, {hi}]")));
@@ -127,10 +132,6 @@ impl ViewConfig {
         if hi > 64.0 {
             return Err(ConfigError::range(field("sigmas"), format!("max sigma must be at most 64, got {hi}")));
         }
-        probability("solarizationProb", self.solarization_prob)?;
-        probability("vfProb", self.vf_prob)?;
-        probability("hfProb", self.hf_prob)?;
-        probability("rrProb", self.rr_prob)?;
         if let Some((a, b)) = self.rr_degrees {
             if !(a.is_finite() && b.is_finite() && a <= b) {
                 return Err(ConfigError::range(field("rrDegrees"), format!("must be [min, max] with min <= max, got [{a}, {b}]")));
@@ -147,6 +148,48 @@ impl ViewConfig {
         Ok(())
     }
 }
+
+/// The allowed values of a scalar field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `[0, 1]`
+    Probability,
+    /// finite and `>= 0`
+    NonNegative,
+    /// `(0, 1]` (an area fraction)
+    Fraction,
+}
+
+impl Bound {
+    /// `Err` holds what is wrong (to follow the field's name).
+    pub fn check(self, x: f64) -> Result<(), String> {
+        match self {
+            Bound::Probability if (0.0..=1.0).contains(&x) => Ok(()),
+            Bound::Probability => Err(format!("must be a probability in [0, 1], got {x}")),
+            Bound::NonNegative if x >= 0.0 && x.is_finite() => Ok(()),
+            Bound::NonNegative => Err(format!("must be a finite number >= 0, got {x}")),
+            Bound::Fraction if x > 0.0 && x <= 1.0 => Ok(()),
+            Bound::Fraction => Err(format!("must be in (0, 1], got {x}")),
+        }
+    }
+}
+
+/// A view's scalar fields, by their JavaScript names (Lightly's in camelCase), and their bounds.
+pub const NUMBER_FIELDS: [(&str, Bound); 13] = [
+    ("cjProb", Bound::Probability),
+    ("cjStrength", Bound::NonNegative),
+    ("cjBright", Bound::NonNegative),
+    ("cjContrast", Bound::NonNegative),
+    ("cjSat", Bound::NonNegative),
+    ("cjHue", Bound::NonNegative),
+    ("minScale", Bound::Fraction),
+    ("randomGrayScale", Bound::Probability),
+    ("gaussianBlur", Bound::Probability),
+    ("solarizationProb", Bound::Probability),
+    ("vfProb", Bound::Probability),
+    ("hfProb", Bound::Probability),
+    ("rrProb", Bound::Probability),
+];
 
 /// The named starting points that every field then overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
