@@ -1,14 +1,36 @@
 // Turning a batch of dataset indices into two augmented views on the training device.
+import { Augmenter, AugmentOptions } from './augment'
 import type { Dataset } from './data/dataset'
 import { indexTensor } from './data/dataset'
 import { native, Native } from './native'
 import type { TrainConfig } from './presets'
 
-/** Makes the views of a batch natively; its random state is saved in checkpoints. */
+/** Makes the views of a batch natively; its random state is saved in checkpoints (as JSON). */
 export interface ViewMaker {
   prepare(dataset: Dataset, indices: BigInt64Array, device: string): Promise<Native.BatchHandle>
   state(): Promise<unknown>
   setState(state: unknown): Promise<void>
+}
+
+/** The augmenter of issue 3, run natively inside batch preparation. */
+class Augmented implements ViewMaker {
+  constructor(private readonly augmenter: Augmenter) {}
+
+  prepare(dataset: Dataset, indices: BigInt64Array, device: string): Promise<Native.BatchHandle> {
+    return native.batchPrepare(dataset.handle, indexTensor(indices), this.augmenter.handle, { device })
+  }
+
+  async state(): Promise<unknown> {
+    const s = await this.augmenter.state()
+    return { generator: Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength).toString('base64') }
+  }
+
+  async setState(state: unknown): Promise<void> {
+    const encoded = (state as { generator?: string } | null)?.generator
+    if (typeof encoded !== 'string') throw new Error('the checkpoint holds no augmenter state (was it written without augmentations?)')
+    const bytes = new Uint8Array(Buffer.from(encoded, 'base64'))
+    await this.augmenter.setState({ data: bytes, shape: [bytes.length] })
+  }
 }
 
 /** Both views are the normalised images, unaugmented (tests and diagnostics). */
@@ -22,10 +44,13 @@ class Identity implements ViewMaker {
   async setState(): Promise<void> {}
 }
 
+/** The augmenter options of a training configuration: its `augment` fields, views at `imageSize`. */
+export function augmentOptions(config: TrainConfig, device: string): AugmentOptions {
+  const { preset, ...fields } = config.augment
+  return { preset: preset as AugmentOptions['preset'], inputSize: config.imageSize, ...fields, seed: config.seed, device }
+}
+
 export async function createViews(config: TrainConfig, device: string, kind?: 'none'): Promise<ViewMaker> {
-  void config
-  void device
   if (kind === 'none') return new Identity()
-  // TODO(issue 3): the native augmenter.
-  return new Identity()
+  return new Augmented(await Augmenter.create(augmentOptions(config, device)))
 }
