@@ -186,6 +186,13 @@ bt_error bt_cuda_sync_debug_mode(int mode, int *previous) {
   })
 }
 
+bt_error bt_tensor_data_ptr(bt_tensor t, void **data, int *contiguous) {
+  PROTECT({
+    *data = t->t.data_ptr();
+    *contiguous = t->t.is_contiguous() ? 1 : 0;
+  })
+}
+
 bt_error bt_rand(const int64_t *shape, size_t ndim, int dtype, int device_type, int device_index,
                  bt_generator g, bt_tensor *out) {
   PROTECT({
@@ -331,6 +338,10 @@ bt_error bt_rot90(bt_tensor a, int64_t k, int64_t dim0, int64_t dim1, bt_tensor 
 }
 bt_error bt_gather(bt_tensor a, int64_t dim, bt_tensor index, bt_tensor *out) {
   OUT(at::gather(a->t, dim, index->t))
+}
+
+bt_error bt_index_copy_(bt_tensor a, int64_t dim, bt_tensor index, bt_tensor source) {
+  PROTECT(a->t.index_copy_(dim, index->t, source->t))
 }
 
 bt_error bt_bmm(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::bmm(a->t, b->t)) }

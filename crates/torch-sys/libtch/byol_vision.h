@@ -31,6 +31,10 @@ bt_error bt_set_thread_local_threads(int n);
  * *previous receives the mode before. Fails where the shim was built without CUDA headers. */
 bt_error bt_cuda_sync_debug_mode(int mode, int *previous);
 
+/* the address of a tensor's first element and whether its elements are contiguous (row-major);
+ * the memory belongs to the tensor (valid while a handle to it lives) */
+bt_error bt_tensor_data_ptr(bt_tensor t, void **data, int *contiguous);
+
 /* uniform [0, 1) of `dtype` drawn from g (NULL: libtorch's default generator) */
 bt_error bt_rand(const int64_t *shape, size_t ndim, int dtype, int device_type, int device_index,
                  bt_generator g, bt_tensor *out);
@@ -127,6 +131,8 @@ bt_error bt_flip(bt_tensor a, const int64_t *dims, size_t ndims, bt_tensor *out)
 /* rotate by k * 90 degrees from dim0 towards dim1 (torch.rot90) */
 bt_error bt_rot90(bt_tensor a, int64_t k, int64_t dim0, int64_t dim1, bt_tensor *out);
 bt_error bt_gather(bt_tensor a, int64_t dim, bt_tensor index, bt_tensor *out);
+/* a[index[i]] = source[i] along dim, in place (index: int64) */
+bt_error bt_index_copy_(bt_tensor a, int64_t dim, bt_tensor index, bt_tensor source);
 
 /* matrix products: bmm [B, n, m] x [B, m, p]; matmul with numpy broadcasting */
 bt_error bt_bmm(bt_tensor a, bt_tensor b, bt_tensor *out);

@@ -59,6 +59,7 @@ extern "C" {
 
     pub fn bt_set_thread_local_threads(n: c_int) -> bt_error;
     pub fn bt_cuda_sync_debug_mode(mode: c_int, previous: *mut c_int) -> bt_error;
+    pub fn bt_tensor_data_ptr(t: bt_tensor, data: *mut *mut std::os::raw::c_void, contiguous: *mut c_int) -> bt_error;
 
     pub fn bt_rand(
         shape: *const i64,
@@ -100,6 +101,7 @@ extern "C" {
     pub fn bt_flip(a: bt_tensor, dims: *const i64, ndims: usize, out: *mut bt_tensor) -> bt_error;
     pub fn bt_rot90(a: bt_tensor, k: i64, dim0: i64, dim1: i64, out: *mut bt_tensor) -> bt_error;
     pub fn bt_gather(a: bt_tensor, dim: i64, index: bt_tensor, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_index_copy_(a: bt_tensor, dim: i64, index: bt_tensor, source: bt_tensor) -> bt_error;
 
     pub fn bt_bmm(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
     pub fn bt_matmul(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;

@@ -194,6 +194,15 @@ impl Generator {
 }
 
 impl Tensor {
+    /// The address of the first element when the tensor is contiguous (row-major), else `None`.
+    /// The memory is the tensor's: valid while this handle (or an alias) lives, and on the
+    /// tensor's device.
+    pub fn contiguous_data_ptr(&self) -> Result<Option<*mut std::os::raw::c_void>> {
+        let (mut data, mut contiguous) = (null_mut(), 0);
+        check(unsafe { sys::bt_tensor_data_ptr(self.raw, &mut data, &mut contiguous) })?;
+        Ok((contiguous != 0).then_some(data))
+    }
+
     /// Uniform `[0, 1)` values drawn from `generator` on `device`.
     pub fn rand(shape: &[i64], kind: Kind, device: Device, generator: &Generator) -> Result<Tensor> {
         let (dt, di) = device.raw();
@@ -362,6 +371,11 @@ impl Tensor {
 
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         one(|out| unsafe { sys::bt_gather(self.raw, dim, index.raw, out) })
+    }
+
+    /// In place: `self[index[i]] = source[i]` along `dim` (`index` int64).
+    pub fn index_copy_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<()> {
+        check(unsafe { sys::bt_index_copy_(self.raw, dim, index.raw, source.raw) })
     }
 
     /// Batched matrix product `[B, n, m] x [B, m, p]`.

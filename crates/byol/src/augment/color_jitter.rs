@@ -109,21 +109,63 @@ impl JitterPlan {
     /// Runs the plan on `[N, 3, H, W]` images in `[0, 1]`; `with_hue` false skips the hue stage
     /// (a hue range of 0).
     pub fn apply(&self, x: &Tensor, with_hue: bool) -> Result<Tensor> {
+        self.apply_stages(x, with_hue, Stages::All)
+    }
+
+    /// Runs the stages `stages` says; with [`Stages::HueAt`] every image must have its hue at
+    /// that position (the other stages are identities for all of them).
+    pub fn apply_stages(&self, x: &Tensor, with_hue: bool, stages: Stages) -> Result<Tensor> {
         let stage = |x: &Tensor, k: i64| -> Result<Tensor> {
             let coefficient = |t: &Tensor| per_image(&t.narrow(1, k, 1)?);
             blend(x, &coefficient(&self.factor)?, &coefficient(&self.to_gray)?, &coefficient(&self.to_mean)?)
         };
-        let mut x = stage(x, 0)?;
-        for k in 1..3 {
+        let (before, after) = match stages {
+            Stages::None => return x.alias(),
+            Stages::All => (0..3, 3..STAGES),
+            // the p blends before the hue, then the 3 - p after it
+            Stages::HueAt(p) => (0..p, 3..STAGES - p),
+        };
+        let mut x = x.alias()?;
+        for k in before {
             x = stage(&x, k)?;
         }
         if with_hue {
             x = adjust_hue(&x, &per_image(&self.hue)?)?;
         }
-        for k in 3..STAGES {
+        for k in after {
             x = stage(&x, k)?;
         }
         Ok(x)
+    }
+}
+
+/// Which stages of a [`JitterPlan`] a group of images needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stages {
+    /// Every stage (images with any order).
+    All,
+    /// Images whose hue runs at position `p` (0-3): 3 blends and the hue.
+    HueAt(i64),
+    /// Images without colour jitter.
+    None,
+}
+
+impl JitterParams {
+    /// The stages each image needs, read on the host (for grouping images on CPU).
+    pub fn stages(&self) -> Result<Vec<Stages>> {
+        let apply = self.apply.to_f32_vec()?;
+        let order: Vec<i64> = self.order.to_bytes()?.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap())).collect();
+        Ok(apply
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                if a == 0.0 {
+                    Stages::None
+                } else {
+                    Stages::HueAt(order[4 * i..4 * i + 4].iter().position(|&op| op == HUE).unwrap_or(3) as i64)
+                }
+            })
+            .collect())
     }
 }
 

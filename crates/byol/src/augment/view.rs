@@ -5,7 +5,7 @@
 //! arithmetic on the device, and then runs the transforms. On CPU the images go through the
 //! pipeline in chunks that stay in cache (the parameters do not depend on the chunking); on
 //! CUDA the batch goes through at once.
-use crate::augment::color_jitter::{self, JitterParams, JitterPlan};
+use crate::augment::color_jitter::{self, JitterParams, JitterPlan, Stages};
 use crate::augment::config::{AugmentConfig, ConfigError, OutputType, ViewConfig};
 use crate::augment::flip;
 use crate::augment::gaussian_blur;
@@ -90,6 +90,29 @@ impl ViewParams {
     }
 }
 
+impl ViewParams {
+    /// The parameters of the images at `index` (int64 `[M]`), in that order.
+    pub fn select(&self, index: &Tensor) -> Result<ViewParams> {
+        let pick = |t: &Tensor| t.index_select(0, index);
+        let b = &self.boxes;
+        Ok(ViewParams {
+            boxes: CropBoxes { top: pick(&b.top)?, left: pick(&b.left)?, height: pick(&b.height)?, width: pick(&b.width)? },
+            rotate: pick(&self.rotate)?,
+            angle: pick(&self.angle)?,
+            hflip: pick(&self.hflip)?,
+            vflip: pick(&self.vflip)?,
+            jitter: JitterParams {
+                apply: pick(&self.jitter.apply)?,
+                factors: pick(&self.jitter.factors)?,
+                order: pick(&self.jitter.order)?,
+            },
+            grayscale: pick(&self.grayscale)?,
+            blur_sigma: pick(&self.blur_sigma)?,
+            solarize: pick(&self.solarize)?,
+        })
+    }
+}
+
 /// A view's transforms for one batch, made from its parameters; steps whose probability is 0 are
 /// left out (known from the configuration, without looking at the draws).
 struct Pipeline<'a> {
@@ -145,9 +168,10 @@ impl<'a> Pipeline<'a> {
         })
     }
 
-    /// Runs images `start .. start + n` and writes them into `out`; `xt` holds the images
-    /// transposed (float `[n, 3, W, H]` contiguous).
-    fn run(&self, xt: &Tensor, start: i64, n: i64, out: &Tensor) -> Result<()> {
+    /// Transforms images `start .. start + n` of the pipeline's order (before normalisation);
+    /// `xt` holds them transposed (float `[n, 3, W, H]` contiguous). `stages`: the colour-jitter
+    /// stages these images need.
+    fn transform(&self, xt: &Tensor, start: i64, n: i64, stages: Stages) -> Result<Tensor> {
         let rows_of = |t: &Tensor| t.narrow(0, start, n);
         let mut y = rrc::resample_transposed(xt, &self.rows.slice(start, n)?, &self.cols.slice(start, n)?)?;
         if let Some(t) = &self.transpose {
@@ -158,7 +182,7 @@ impl<'a> Pipeline<'a> {
         }
         if let Some(plan) = &self.jitter {
             let with_hue = self.config.cj_strength * self.config.cj_hue > 0.0;
-            y = plan.slice(start, n)?.apply(&y, with_hue)?;
+            y = plan.slice(start, n)?.apply_stages(&y, with_hue, stages)?;
         }
         if let Some(g) = &self.grayscale {
             grayscale::random_grayscale_(&y, &rows_of(g)?)?;
@@ -169,7 +193,7 @@ impl<'a> Pipeline<'a> {
         if let Some(s) = &self.solarize {
             y = solarize::solarize(&y, &rows_of(s)?, solarize::THRESHOLD)?;
         }
-        self.normalization.write(&y, out)
+        Ok(y)
     }
 }
 
@@ -187,6 +211,9 @@ pub struct Augmenter {
     pub chunk_elements: Option<i64>,
     /// Threads that share a batch's chunks on CPU (None: libtorch's intra-op thread count).
     pub cpu_workers: Option<usize>,
+    /// CPU only: group each view's images by the colour-jitter stages they need (default true;
+    /// false runs every stage on every image, as on CUDA).
+    pub cpu_grouping: bool,
     /// CUDA only, a diagnostic for tests: `views` runs with libtorch's synchronisation check set
     /// to fail (process-wide while it runs), proving that it never waits for the device.
     pub cuda_sync_check: bool,
@@ -257,7 +284,7 @@ impl Augmenter {
             Normalization::new(config.view2.normalize.as_ref(), device)?,
         ];
         let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
-        Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None, cuda_sync_check: false })
+        Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None, cpu_grouping: true, cuda_sync_check: false })
     }
 
     pub fn config(&self) -> &AugmentConfig {
@@ -316,46 +343,90 @@ impl Augmenter {
             .iter()
             .map(|v| Tensor::empty(&[n, 3, v.input_size, v.input_size], kind, self.device))
             .collect::<Result<Vec<_>>>()?;
-        let pipelines = [
-            Pipeline::new(views[0], &params.0, h, w, 1.0 / 255.0, &self.normalization[0])?,
-            Pipeline::new(views[1], &params.1, h, w, 1.0 / 255.0, &self.normalization[1])?,
-        ];
         let largest = views.iter().map(|v| v.input_size * v.input_size).max().unwrap_or(1).max(h * w) * 3;
         let chunk = self.chunk_elements.map_or(n, |e| (e / largest).clamp(1, n.max(1)));
-        let planar = match layout {
-            InputLayout::Nhwc => images.permute(&[0, 3, 1, 2])?,
-            InputLayout::Nchw => images.alias()?,
-        };
-        let chunks: Vec<(i64, i64)> = (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s))).collect();
-        let run_chunk = |(start, len): (i64, i64)| -> Result<()> {
+        // Each view's images, in an order of its own: on CPU, grouped by the colour-jitter
+        // stages they need (an image needs 3 of the 6 blend stages, or none without jitter),
+        // so that every chunk runs only its group's stages. On CUDA every image runs every stage
+        // (masked), which needs no host-side look at the parameters.
+        let grouped = !self.device.is_cuda() && self.cpu_grouping;
+        let mut runs = Vec::new();
+        for (v, view_params) in [&params.0, &params.1].into_iter().enumerate() {
+            let jitter = views[v].cj_prob > 0.0 && views[v].cj_strength > 0.0;
+            let (order, items) = if grouped && jitter {
+                let stages = view_params.jitter.stages()?;
+                let mut order: Vec<usize> = (0..n as usize).collect();
+                let key = |s: Stages| match s {
+                    Stages::HueAt(p) => p,
+                    _ => 4,
+                };
+                order.sort_by_key(|&i| key(stages[i]));
+                let mut items = Vec::new();
+                let mut start = 0;
+                while start < order.len() {
+                    let group = stages[order[start]];
+                    let end = (start..order.len()).find(|&i| stages[order[i]] != group).unwrap_or(order.len());
+                    for s in (start..end).step_by(chunk as usize) {
+                        items.push((s as i64, chunk.min((end - s) as i64), group));
+                    }
+                    start = end;
+                }
+                let index: Vec<i64> = order.iter().map(|&i| i as i64).collect();
+                (Some(Tensor::from_i64(&index, &[n], self.device)?), items)
+            } else {
+                (None, (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s), Stages::All)).collect())
+            };
+            let selected = order.as_ref().map(|o| view_params.select(o)).transpose()?;
+            let pipeline = Pipeline::new(views[v], selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
+            runs.push((pipeline, order, items));
+        }
+        let work: Vec<(usize, (i64, i64, Stages))> =
+            runs.iter().enumerate().flat_map(|(v, run)| run.2.iter().map(move |&item| (v, item))).collect();
+        let run_item = |(v, (start, len, stages)): (usize, (i64, i64, Stages))| -> Result<()> {
+            let (pipeline, order, _) = &runs[v];
+            let rows = order.as_ref().map(|o| o.narrow(0, start, len)).transpose()?;
+            let source = match &rows {
+                Some(r) => images.index_select(0, r)?,
+                None => images.narrow(0, start, len)?,
+            };
+            let planar = match layout {
+                InputLayout::Nhwc => source.permute(&[0, 3, 1, 2])?,
+                InputLayout::Nchw => source,
+            };
             // uint8 to float32 [len, 3, W, H] (transposed: the resampling's first pass gathers
             // columns as rows) in one copy
             let xt = Tensor::empty(&[len, 3, w, h], Kind::Float, self.device)?;
-            xt.copy_(&planar.narrow(0, start, len)?.transpose(2, 3)?)?;
-            for (pipeline, out) in pipelines.iter().zip(&outputs) {
-                pipeline.run(&xt, start, len, &out.narrow(0, start, len)?)?;
+            xt.copy_(&planar.transpose(2, 3)?)?;
+            let y = pipeline.transform(&xt, start, len, stages)?;
+            match &rows {
+                None => pipeline.normalization.write(&y, &outputs[v].narrow(0, start, len)?),
+                Some(r) => {
+                    let size = views[v].input_size;
+                    let normalised = Tensor::empty(&[len, 3, size, size], kind, self.device)?;
+                    pipeline.normalization.write(&y, &normalised)?;
+                    outputs[v].index_copy_(0, r, &normalised)
+                }
             }
-            Ok(())
         };
         let workers = match self.device {
-            Device::Cpu => self.cpu_workers.unwrap_or(threads).min(chunks.len()),
+            Device::Cpu => self.cpu_workers.unwrap_or(threads).min(work.len()),
             _ => 1,
         };
         if workers <= 1 {
-            chunks.iter().try_for_each(|&c| run_chunk(c))?;
+            work.iter().try_for_each(|&item| run_item(item))?;
         } else {
-            // CPU: chunks go to `workers` threads, each running its operations single-threaded
+            // CPU: the items go to `workers` threads, each running its operations single-threaded
             // (see `workers`); the first error wins.
             let failure: std::sync::Mutex<Option<TorchError>> = std::sync::Mutex::new(None);
-            let work = |worker: usize| {
-                for &c in chunks.iter().skip(worker).step_by(workers) {
-                    if let Err(e) = run_chunk(c) {
+            let job = |worker: usize| {
+                for &item in work.iter().skip(worker).step_by(workers) {
+                    if let Err(e) = run_item(item) {
                         failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
                         return;
                     }
                 }
             };
-            let shared = SharedForChunks(&work);
+            let shared = SharedForChunks(&job);
             workers::run(workers, &|worker| shared.call(worker));
             if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
                 return Err(e);
@@ -412,7 +483,6 @@ pub fn run_view(config: &ViewConfig, x: &Tensor, params: &ViewParams) -> Result<
     let device = x.device()?;
     let normalization = Normalization::new(config.normalize.as_ref(), device)?;
     let pipeline = Pipeline::new(config, params, shape[2], shape[3], 1.0, &normalization)?;
-    let out = Tensor::empty(&[shape[0], 3, config.input_size, config.input_size], Kind::Float, device)?;
-    pipeline.run(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], &out)?;
-    Ok(out)
+    let y = pipeline.transform(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], Stages::All)?;
+    normalization.apply(&y)
 }
