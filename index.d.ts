@@ -213,6 +213,9 @@ export interface NativeAugmentOptions extends NativeViewOptions {
   /** CUDA only, a diagnostic for tests: `views()` fails if anything in it makes the host wait
    * for the device (libtorch's sync check, process-wide while a call runs). */
   cudaSyncCheck?: boolean
+  /** CPU only (default true): process images grouped by the colour-jitter stages they need.
+   * `false` runs every stage on every image, as on CUDA (same results; for tests). */
+  cpuGrouping?: boolean
   /** Overrides of the first view only (Lightly's `BYOLView1Transform`; produces `view0`). */
   view1?: NativeViewOptions | null
   /** Overrides of the second view only (Lightly's `BYOLView2Transform`; produces `view1`). */

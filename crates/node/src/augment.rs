@@ -182,6 +182,14 @@ fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
 
 // Node-API functions this file needs beyond crate::napi's (resolved against node at load time).
 extern "C" {
+    fn napi_create_external_arraybuffer(
+        env: crate::napi::napi_env,
+        data: *mut std::os::raw::c_void,
+        length: usize,
+        finalize: crate::napi::napi_finalize,
+        hint: *mut std::os::raw::c_void,
+        result: *mut Value,
+    ) -> crate::napi::napi_status;
     fn napi_get_null(env: crate::napi::napi_env, result: *mut Value) -> crate::napi::napi_status;
     fn napi_get_property_names(env: crate::napi::napi_env, object: Value, result: *mut Value) -> crate::napi::napi_status;
 }
@@ -193,6 +201,40 @@ fn own_keys(env: &Env, object: Value) -> JsResult<Vec<String>> {
         return Err(JsError::error("could not list an options object's keys"));
     }
     env.array_items(names, "keys")?.into_iter().map(|k| env.to_string(k, "key")).collect()
+}
+
+/// A float32 CPU tensor as `{ data: Float32Array, shape }` without copying: the array is the
+/// tensor's own memory, which it keeps alive until the array is garbage-collected. Other tensors
+/// (bfloat16, CUDA, strided) are copied to the host.
+fn tensor_to_js(env: &Env, t: Tensor) -> JsResult<Value> {
+    unsafe extern "C" fn release(_env: crate::napi::napi_env, _data: *mut std::os::raw::c_void, hint: *mut std::os::raw::c_void) {
+        drop(Box::from_raw(hint as *mut Tensor));
+    }
+    let shape = t.shape()?;
+    let zero_copy = t.kind()? == Kind::Float && t.device()? == Device::Cpu;
+    let data = if zero_copy { t.contiguous_data_ptr()? } else { None };
+    let Some(data) = data.filter(|_| shape.iter().product::<i64>() > 0) else {
+        return HostTensor::from_tensor(&t)?.to_js(env);
+    };
+    let length = shape.iter().product::<i64>() as usize * 4;
+    let hint = Box::into_raw(Box::new(t));
+    let mut buffer = std::ptr::null_mut();
+    let status = unsafe { napi_create_external_arraybuffer(env.0, data, length, Some(release), hint.cast(), &mut buffer) };
+    if status != crate::napi::NAPI_OK {
+        // e.g. a runtime that forbids external buffers: copy instead
+        let t = unsafe { Box::from_raw(hint) };
+        return HostTensor::from_tensor(&t)?.to_js(env);
+    }
+    let mut array = std::ptr::null_mut();
+    let status = unsafe { crate::napi::napi_create_typedarray(env.0, crate::napi::NAPI_FLOAT32_ARRAY, length / 4, buffer, 0, &mut array) };
+    if status != crate::napi::NAPI_OK {
+        return Err(JsError::error(format!("Node-API call create_typedarray failed with status {status}")));
+    }
+    let object = env.object()?;
+    env.set(object, "data", array)?;
+    let dims: Vec<Value> = shape.iter().map(|&d| env.number(d as f64)).collect::<JsResult<_>>()?;
+    env.set(object, "shape", env.array(&dims)?)?;
+    Ok(object)
 }
 
 fn null(env: &Env) -> JsResult<Value> {
@@ -246,20 +288,24 @@ pub fn resolve(env: &Env, args: &[Value]) -> JsResult<Value> {
 }
 
 /// `createAugmenter(options) -> Promise<AugmenterHandle>`; `options.seed` (default 0),
-/// `options.device` (default cpu) and `options.cudaSyncCheck` (a diagnostic for tests: on CUDA,
-/// views fail if anything in them makes the host wait for the device) besides the configuration.
+/// `options.device` (default cpu), `options.cudaSyncCheck` (a diagnostic for tests: on CUDA,
+/// views fail if anything in them makes the host wait for the device) and `options.cpuGrouping`
+/// (default true; false runs every jitter stage on every image on CPU too, as CUDA does)
+/// besides the configuration.
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let config = parse_config(env, args[0])?;
     let o = Options::new(env, args[0], "options")?;
     let seed = o.integer("seed", 0, 0, 1 << 53)? as u64;
     let device = crate::config::device(&o.string("device", "cpu")?)?;
     let cuda_sync_check = o.boolean("cudaSyncCheck", false)?;
+    let cpu_grouping = o.boolean("cpuGrouping", true)?;
     spawn(env, "byol.createAugmenter", move || {
         let mut augmenter = Augmenter::new(config, seed, device).map_err(|e| match e {
             AugmentError::Config(c) => JsError::range_error(c.to_string()),
             AugmentError::Torch(t) => JsError::from(t),
         })?;
         augmenter.cuda_sync_check = cuda_sync_check;
+        augmenter.cpu_grouping = cpu_grouping;
         finish(move |env| env.external(AugmenterHandle { tag: TAG, device, augmenter: Arc::new(Mutex::new(augmenter)) }))
     })
 }
@@ -294,13 +340,16 @@ pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
     let images = image_batch(env, args[1], layout)?;
     let (augmenter, device) = (h.augmenter.clone(), h.device);
     spawn(env, "byol.augmentViews", move || {
-        let a = lock(&augmenter);
-        let (v0, v1) = a.views(&images.to_tensor(device)?, layout)?;
-        let (v0, v1) = (HostTensor::from_tensor(&v0)?, HostTensor::from_tensor(&v1)?);
+        let (v0, v1) = lock(&augmenter).views(&images.to_tensor(device)?, layout)?;
+        // CUDA and bfloat16 views come to the host here, off the JavaScript thread
+        let to_host = |t: Tensor| -> torch::Result<Tensor> {
+            if t.kind()? == Kind::Float && t.device()? == Device::Cpu { Ok(t) } else { t.to(Kind::Float, Device::Cpu) }
+        };
+        let (v0, v1) = (to_host(v0)?, to_host(v1)?);
         finish(move |env| {
             let o = env.object()?;
-            env.set(o, "view0", v0.to_js(env)?)?;
-            env.set(o, "view1", v1.to_js(env)?)?;
+            env.set(o, "view0", tensor_to_js(env, v0)?)?;
+            env.set(o, "view1", tensor_to_js(env, v1)?)?;
             Ok(o)
         })
     })
