@@ -2,9 +2,11 @@
 //!
 //! A call draws every random number of both views up front (one `[N, DRAWS]` uniform tensor per
 //! view from the augmenter's generator), turns them into per-image parameters with tensor
-//! arithmetic on the device, and then runs the transforms. On CPU the images go through the
-//! pipeline in chunks that stay in cache (the parameters do not depend on the chunking); on
-//! CUDA the batch goes through at once.
+//! arithmetic on the device, and then runs the transforms. On CUDA the batch goes through at once
+//! and every image runs every colour-jitter stage (masked), so nothing is read back to the host.
+//! On CPU, where reading a value costs nothing, each view's images are grouped by the jitter
+//! stages they need and go through in chunks that stay in cache, shared by single-threaded
+//! workers (`workers`). The parameters never depend on the grouping or the chunking.
 use crate::augment::color_jitter::{self, JitterParams, JitterPlan, Stages};
 use crate::augment::config::{AugmentConfig, ConfigError, OutputType, ViewConfig};
 use crate::augment::flip;
@@ -334,6 +336,7 @@ impl Augmenter {
     /// `apply` with the caller's intra-op thread count (the CPU workers to use).
     fn run(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
+        let images = &images.to_device(self.device)?;
         let kind = match self.config.output {
             OutputType::Float32 => Kind::Float,
             OutputType::BFloat16 => Kind::BFloat16,
