@@ -225,13 +225,17 @@ test('the pipeline is its transforms in Lightly order, on the parameters it draw
   }
 })
 
-test('CPU grouping by jitter stages gives the views of the masked pipeline (the one CUDA runs)', async (t) => {
-  const options = { preset: 'byol-cifar' as const, seed: 21, rrProb: 0.3, cjStrength: 1.5 }
+test('CPU grouping by jitter stages and blur gives the views of the masked pipeline (the one CUDA runs)', async (t) => {
   const batch = { data: images(40, 24, 28, 6), shape: [40, 24, 28, 3] }
-  const grouped = await (await Augmenter.create(options)).views(batch)
-  const masked = await (await Augmenter.create({ ...options, cpuGrouping: false })).views(batch)
-  t.true(maxDiff(grouped.view0.data, masked.view0.data) < 1e-5)
-  t.true(maxDiff(grouped.view1.data, masked.view1.data) < 1e-5)
+  for (const options of [
+    { preset: 'byol-cifar' as const, seed: 21, rrProb: 0.3, cjStrength: 1.5 },
+    { preset: 'byol' as const, seed: 22, inputSize: 20, view1: { gaussianBlur: 0.5 } },
+  ]) {
+    const grouped = await (await Augmenter.create(options)).views(batch)
+    const masked = await (await Augmenter.create({ ...options, cpuGrouping: false })).views(batch)
+    t.true(maxDiff(grouped.view0.data, masked.view0.data) < 1e-5, options.preset)
+    t.true(maxDiff(grouped.view1.data, masked.view1.data) < 1e-5, options.preset)
+  }
 })
 
 test('any-angle rotations run where rrDegrees is set', async (t) => {

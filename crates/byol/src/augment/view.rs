@@ -115,6 +115,14 @@ impl ViewParams {
     }
 }
 
+/// Which per-image steps a run of images needs: the colour-jitter stages, and the blur (false:
+/// none of these images is blurred).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Step {
+    stages: Stages,
+    blur: bool,
+}
+
 /// A view's transforms for one batch, made from its parameters; steps whose probability is 0 are
 /// left out (known from the configuration, without looking at the draws).
 struct Pipeline<'a> {
@@ -171,9 +179,9 @@ impl<'a> Pipeline<'a> {
     }
 
     /// Transforms images `start .. start + n` of the pipeline's order (before normalisation);
-    /// `xt` holds them transposed (float `[n, 3, W, H]` contiguous). `stages`: the colour-jitter
-    /// stages these images need.
-    fn transform(&self, xt: &Tensor, start: i64, n: i64, stages: Stages) -> Result<Tensor> {
+    /// `xt` holds them transposed (float `[n, 3, W, H]` contiguous). `step` says which of the
+    /// per-image steps these images need.
+    fn transform(&self, xt: &Tensor, start: i64, n: i64, step: Step) -> Result<Tensor> {
         let rows_of = |t: &Tensor| t.narrow(0, start, n);
         let mut y = rrc::resample_transposed(xt, &self.rows.slice(start, n)?, &self.cols.slice(start, n)?)?;
         if let Some(t) = &self.transpose {
@@ -184,12 +192,12 @@ impl<'a> Pipeline<'a> {
         }
         if let Some(plan) = &self.jitter {
             let with_hue = self.config.cj_strength * self.config.cj_hue > 0.0;
-            y = plan.slice(start, n)?.apply_stages(&y, with_hue, stages)?;
+            y = plan.slice(start, n)?.apply_stages(&y, with_hue, step.stages)?;
         }
         if let Some(g) = &self.grayscale {
             grayscale::random_grayscale_(&y, &rows_of(g)?)?;
         }
-        if let Some(sigma) = &self.blur {
+        if let Some(sigma) = self.blur.as_ref().filter(|_| step.blur) {
             y = gaussian_blur::gaussian_blur(&y, &rows_of(sigma)?, self.config.sigmas.1)?;
         }
         if let Some(s) = &self.solarize {
@@ -213,8 +221,8 @@ pub struct Augmenter {
     pub chunk_elements: Option<i64>,
     /// Threads that share a batch's chunks on CPU (None: libtorch's intra-op thread count).
     pub cpu_workers: Option<usize>,
-    /// CPU only: group each view's images by the colour-jitter stages they need (default true;
-    /// false runs every stage on every image, as on CUDA).
+    /// CPU only: group each view's images by the colour-jitter stages they need and by whether
+    /// they are blurred (default true; false runs every step on every image, as on CUDA).
     pub cpu_grouping: bool,
     /// CUDA only, a diagnostic for tests: `views` runs with libtorch's synchronisation check set
     /// to fail (process-wide while it runs), proving that it never waits for the device.
@@ -349,43 +357,55 @@ impl Augmenter {
         let largest = views.iter().map(|v| v.input_size * v.input_size).max().unwrap_or(1).max(h * w) * 3;
         let chunk = self.chunk_elements.map_or(n, |e| (e / largest).clamp(1, n.max(1)));
         // Each view's images, in an order of its own: on CPU, grouped by the colour-jitter
-        // stages they need (an image needs 3 of the 6 blend stages, or none without jitter),
-        // so that every chunk runs only its group's stages. On CUDA every image runs every stage
-        // (masked), which needs no host-side look at the parameters.
+        // stages they need (an image needs 3 of the 6 blend stages, or none without jitter) and
+        // by whether they are blurred, so that every chunk runs only its group's steps. On CUDA
+        // every image runs every step (masked), which needs no host-side look at the parameters.
         let grouped = !self.device.is_cuda() && self.cpu_grouping;
         let mut runs = Vec::new();
         for (v, view_params) in [&params.0, &params.1].into_iter().enumerate() {
             let jitter = views[v].cj_prob > 0.0 && views[v].cj_strength > 0.0;
-            let (order, items) = if grouped && jitter {
-                let stages = view_params.jitter.stages()?;
-                let mut order: Vec<usize> = (0..n as usize).collect();
-                let key = |s: Stages| match s {
-                    Stages::HueAt(p) => p,
-                    _ => 4,
+            let blur = views[v].gaussian_blur > 0.0 && views[v].sigmas.1 > 0.0;
+            let (order, items) = if grouped && (jitter || blur) {
+                // per image: the jitter stages it needs and whether it is blurred
+                let stages = if jitter { view_params.jitter.stages()? } else { vec![Stages::None; n as usize] };
+                let blurred: Vec<bool> = if blur {
+                    view_params.blur_sigma.to_f32_vec()?.iter().map(|&s| s > 0.0).collect()
+                } else {
+                    vec![false; n as usize]
                 };
-                order.sort_by_key(|&i| key(stages[i]));
+                let key = |i: usize| {
+                    let s = match stages[i] {
+                        Stages::HueAt(p) => p,
+                        _ => 4,
+                    };
+                    2 * s + blurred[i] as i64
+                };
+                let mut order: Vec<usize> = (0..n as usize).collect();
+                order.sort_by_key(|&i| key(i));
                 let mut items = Vec::new();
                 let mut start = 0;
                 while start < order.len() {
-                    let group = stages[order[start]];
-                    let end = (start..order.len()).find(|&i| stages[order[i]] != group).unwrap_or(order.len());
+                    let group = key(order[start]);
+                    let end = (start..order.len()).find(|&i| key(order[i]) != group).unwrap_or(order.len());
+                    let step = Step { stages: stages[order[start]], blur: blurred[order[start]] };
                     for s in (start..end).step_by(chunk as usize) {
-                        items.push((s as i64, chunk.min((end - s) as i64), group));
+                        items.push((s as i64, chunk.min((end - s) as i64), step));
                     }
                     start = end;
                 }
                 let index: Vec<i64> = order.iter().map(|&i| i as i64).collect();
                 (Some(Tensor::from_i64(&index, &[n], self.device)?), items)
             } else {
-                (None, (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s), Stages::All)).collect())
+                let step = Step { stages: Stages::All, blur: true };
+                (None, (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s), step)).collect())
             };
             let selected = order.as_ref().map(|o| view_params.select(o)).transpose()?;
             let pipeline = Pipeline::new(views[v], selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
             runs.push((pipeline, order, items));
         }
-        let work: Vec<(usize, (i64, i64, Stages))> =
+        let work: Vec<(usize, (i64, i64, Step))> =
             runs.iter().enumerate().flat_map(|(v, run)| run.2.iter().map(move |&item| (v, item))).collect();
-        let run_item = |(v, (start, len, stages)): (usize, (i64, i64, Stages))| -> Result<()> {
+        let run_item = |(v, (start, len, step)): (usize, (i64, i64, Step))| -> Result<()> {
             let (pipeline, order, _) = &runs[v];
             let rows = order.as_ref().map(|o| o.narrow(0, start, len)).transpose()?;
             let source = match &rows {
@@ -400,7 +420,7 @@ impl Augmenter {
             // columns as rows) in one copy
             let xt = Tensor::empty(&[len, 3, w, h], Kind::Float, self.device)?;
             xt.copy_(&planar.transpose(2, 3)?)?;
-            let y = pipeline.transform(&xt, start, len, stages)?;
+            let y = pipeline.transform(&xt, start, len, step)?;
             match &rows {
                 None => pipeline.normalization.write(&y, &outputs[v].narrow(0, start, len)?),
                 Some(r) => {
@@ -486,6 +506,6 @@ pub fn run_view(config: &ViewConfig, x: &Tensor, params: &ViewParams) -> Result<
     let device = x.device()?;
     let normalization = Normalization::new(config.normalize.as_ref(), device)?;
     let pipeline = Pipeline::new(config, params, shape[2], shape[3], 1.0, &normalization)?;
-    let y = pipeline.transform(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], Stages::All)?;
+    let y = pipeline.transform(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], Step { stages: Stages::All, blur: true })?;
     normalization.apply(&y)
 }
