@@ -28,6 +28,7 @@ pub fn set_num_threads(env: &Env, args: &[Value]) -> JsResult<Value> {
         return Err(JsError::range_error(format!("threads must be an integer in [1, 1024], got {n}")));
     }
     torch::set_num_threads(n as usize)?;
+    crate::task::thread_count_changed();
     env.undefined()
 }
 

@@ -3,7 +3,9 @@ use crate::js::{panic_message, Env, JsError, JsResult, Value};
 use crate::napi::*;
 use std::os::raw::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::cell::Cell;
 use std::ptr::null_mut;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Builds the promise's value on the JavaScript thread from what the work produced.
 pub type Finish = Box<dyn FnOnce(&Env) -> JsResult<Value> + Send>;
@@ -41,11 +43,34 @@ fn check(s: napi_status) -> JsResult<()> {
     }
 }
 
+/// Bumped whenever the process's thread count changes, so pool threads pick the new one up.
+static THREADS_GENERATION: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    static THREAD_GENERATION: Cell<usize> = Cell::new(0);
+}
+
+pub fn thread_count_changed() {
+    THREADS_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Gives a libuv pool thread libtorch's thread count, once per change: OpenMP keeps it per
+/// thread, and libtorch 1.13 rebuilds its global thread pool on every such call, whose fresh
+/// threads then spin beside the work (a 2-5x slowdown when done for every task).
+fn init_pool_thread() -> JsResult<()> {
+    let current = THREADS_GENERATION.load(Ordering::SeqCst);
+    if THREAD_GENERATION.with(|g| g.get()) != current {
+        torch::init_thread()?;
+        THREAD_GENERATION.with(|g| g.set(current));
+    }
+    Ok(())
+}
+
 unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
     let task = &mut *(data as *mut Task);
     let work = task.work.take().expect("async work runs once");
     let result = catch_unwind(AssertUnwindSafe(|| {
-        torch::init_thread()?;
+        init_pool_thread()?;
         work()
     }));
     task.result = Some(result.unwrap_or_else(|payload| Err(panic_message(payload))));
