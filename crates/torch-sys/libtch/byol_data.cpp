@@ -2,6 +2,8 @@
 #include "byol_data.h"
 #include "internal.h"
 
+#include <c10/core/GradMode.h>
+
 using bt::require;
 using bt::shape_of;
 using bt::wrap;
@@ -39,7 +41,7 @@ bt_error bt_knn_classify(bt_tensor bank, bt_tensor bank_labels, bt_tensor querie
                          int64_t num_classes, int64_t k, double temperature, int64_t chunk,
                          bt_tensor *predictions, bt_tensor *scores) {
   PROTECT({
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;  // c10's: ATen's alias is gone in libtorch 2.x
     const at::Tensor &b = bank->t;
     const at::Tensor &q = queries->t;
     require(b.dim() == 2 && q.dim() == 2 && b.size(1) == q.size(1),
