@@ -5,7 +5,7 @@ use crate::js::{Env, JsError, JsResult, Value};
 use crate::model;
 use crate::options::Options;
 use crate::task::{spawn, Finish};
-use byol::knn::{embed_dataset, embed_images, knn_evaluate, KnnConfig};
+use byol::knn::{embed_images, knn_evaluate, KnnConfig};
 use torch::{Device, Kind};
 
 fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
@@ -30,36 +30,34 @@ pub fn embed_uint8(env: &Env, args: &[Value]) -> JsResult<Value> {
     if images.shape.len() != 4 || images.shape[3] != 3 {
         return Err(JsError::range_error(format!("images: expected [N, H, W, 3] (uint8 RGB), got {:?}", images.shape)));
     }
-    let o = Options::new(env, args[2], "options")?;
-    let batch_size = o.integer("batchSize", 256, 1, 1 << 20)?;
-    let normalize = o.boolean("normalize", false)?;
+    let (batch_size, normalize) = embed_options(env, args[2])?;
     let m = h.model.clone();
     spawn(env, "byol.embedImages", move || {
-        let images = images.to_tensor(Device::Cpu)?;
-        let features = embed_images(&model::lock(&m), &images, batch_size, normalize)?;
-        let host = HostTensor::from_tensor(&features)?;
-        finish(move |env| host.to_js(env))
+        let features = embed_images(&model::lock(&m), &images.to_tensor(Device::Cpu)?, batch_size, normalize)?;
+        features_to_js(&features)
     })
+}
+
+/// `{ batchSize = 256, normalize = false }`
+fn embed_options(env: &Env, value: Value) -> JsResult<(i64, bool)> {
+    let o = Options::new(env, value, "options")?;
+    Ok((o.integer("batchSize", 256, 1, 1 << 20)?, o.boolean("normalize", false)?))
+}
+
+fn features_to_js(features: &torch::Tensor) -> JsResult<Finish> {
+    let host = HostTensor::from_tensor(features)?;
+    finish(move |env| host.to_js(env))
 }
 
 /// `byolEmbedDataset(model, dataset, { batchSize, normalize })` -> `Promise<Tensor [N, F]>`
 pub fn embed_dataset_js(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = model::handle(env, args[0])?;
     let d = dataset::handle(env, args[1], "dataset")?;
-    let o = Options::new(env, args[2], "options")?;
-    let batch_size = o.integer("batchSize", 256, 1, 1 << 20)?;
-    let normalize = o.boolean("normalize", false)?;
+    let (batch_size, normalize) = embed_options(env, args[2])?;
     let (m, ds) = (h.model.clone(), d.dataset.clone());
     spawn(env, "byol.embedDataset", move || {
-        let model = model::lock(&m);
-        let ds = dataset::lock(&ds);
-        let features = if normalize {
-            embed_dataset(&model, &ds, batch_size)?
-        } else {
-            embed_images(&model, ds.images(), batch_size, false)?
-        };
-        let host = HostTensor::from_tensor(&features)?;
-        finish(move |env| host.to_js(env))
+        let (model, ds) = (model::lock(&m), dataset::lock(&ds));
+        features_to_js(&embed_images(&model, ds.images(), batch_size, normalize)?)
     })
 }
 
