@@ -1,8 +1,6 @@
 // `byol embed`: backbone embeddings of images, to a safetensors file or JSON lines.
 import fs = require('fs')
 import path = require('path')
-import { listImageFolder } from '../data/folder'
-import { embed } from '../embed'
 import { writeFileAtomic } from '../io'
 import { writeSafetensors } from '../safetensors'
 import { CommandSpec, intOption, Parsed, stringOption, UsageError } from './args'
@@ -24,6 +22,7 @@ export const spec: CommandSpec = {
 }
 
 async function expand(inputs: string[]): Promise<string[]> {
+  const { listImageFolder } = await import('../data/folder')
   const files: string[] = []
   for (const input of inputs) {
     if (!fs.existsSync(input)) throw new Error(`${input}: no such file or folder`)
@@ -39,6 +38,7 @@ export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length === 0) throw new UsageError('give at least one image file or folder', 'embed')
   const files = await expand(p.positionals)
   const { model, imageSize } = await loadModel(p, 'embed')
+  const { embed } = await import('../embed')
   const v = p.values
   const features = await embed(model, files, {
     imageSize: intOption(v, 'image-size', 1, 4096) ?? imageSize ?? 32,

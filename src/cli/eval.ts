@@ -1,6 +1,4 @@
 // `byol eval`: kNN accuracy of a trained backbone on a labelled train/test pair.
-import { loadDataSource } from '../data/index'
-import { knnEvaluate } from '../knn'
 import { CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError } from './args'
 import { loadModel, modelOptions } from './model'
 import { ProgressBar } from './progress'
@@ -28,6 +26,8 @@ export async function run(p: Parsed): Promise<number> {
   const data = stringOption(v, 'data')
   if (!data) throw new UsageError('--data is required', 'eval')
   const { model, imageSize, source } = await loadModel(p, 'eval')
+  const { loadDataSource } = await import('../data/index')
+  const { knnEvaluate } = await import('../knn')
   const bar = new ProgressBar()
   const folder = {
     imageSize: intOption(v, 'image-size', 1, 4096) ?? imageSize ?? 32,

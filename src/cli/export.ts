@@ -1,6 +1,5 @@
 // `byol export`: the backbone of a run as safetensors with torchvision's parameter names.
 import path = require('path')
-import { exportBackbone } from '../export'
 import { CommandSpec, Parsed, stringOption, UsageError } from './args'
 import { loadModel } from './model'
 
@@ -23,6 +22,7 @@ export async function run(p: Parsed): Promise<number> {
   if (!runDir) throw new UsageError('--run is required', 'export')
   const out = stringOption(p.values, 'out') ?? path.join(runDir, 'backbone.safetensors')
   const { model } = await loadModel({ ...p, values: { run: runDir, device: 'cpu' } }, 'export')
+  const { exportBackbone } = await import('../export')
   await exportBackbone(model, out)
   process.stdout.write(`${out}\n`)
   return 0

@@ -1,8 +1,6 @@
 // Loading the model a command works on: a run directory's checkpoint or a backbone file.
 import fs = require('fs')
-import { loadCheckpoint } from '../checkpoint'
-import { architectureOf, loadBackbone } from '../export'
-import { Byol, ByolOptions, Device } from '../model'
+import type { Byol, ByolOptions, Device } from '../model'
 import { readSafetensors } from '../safetensors'
 import { OptionSpec, Parsed, stringOption, UsageError } from './args'
 
@@ -24,6 +22,10 @@ export async function loadModel(p: Parsed, command: string): Promise<LoadedModel
   const weights = stringOption(p.values, 'weights')
   const device = (stringOption(p.values, 'device') ?? 'auto') as Device
   if (!run === !weights) throw new UsageError('give one of --run <run dir> or --weights <file>', command)
+  // Loaded on use: `byol <command> --help` never loads libtorch.
+  const { loadCheckpoint } = await import('../checkpoint')
+  const { architectureOf, loadBackbone } = await import('../export')
+  const { Byol: ByolClass } = await import('../model')
   if (run) {
     const { model, checkpoint } = await loadCheckpoint(run, { device })
     return { model, imageSize: checkpoint.state.config.imageSize, source: run }
@@ -44,7 +46,7 @@ export async function loadModel(p: Parsed, command: string): Promise<LoadedModel
       return null
     }
   })()
-  const model = await Byol.create({ ...options, device })
+  const model = await ByolClass.create({ ...options, device })
   await loadBackbone(model, stripped)
   return { model, imageSize: config?.imageSize, source: weights! }
 }

@@ -1,7 +1,9 @@
 // `byol preview-augmentations`: a grid of augmented views of a few images, to check a recipe.
-import { AUGMENT_PRESETS, AugmentPreset } from '../augment'
-import { previewAugmentations } from '../preview'
+import type { AugmentPreset } from '../augment'
 import { choiceOption, CommandSpec, intOption, Parsed, stringOption, UsageError } from './args'
+
+// The augmenter's presets (src/augment.ts AUGMENT_PRESETS), listed here so that --help does not load libtorch.
+const AUGMENT_PRESETS: AugmentPreset[] = ['byol', 'byol-cifar']
 
 export const spec: CommandSpec = {
   name: 'preview-augmentations',
@@ -24,6 +26,7 @@ export async function run(p: Parsed): Promise<number> {
   const v = p.values
   const data = stringOption(v, 'data')
   if (!data) throw new UsageError('--data is required', 'preview-augmentations')
+  const { previewAugmentations } = await import('../preview')
   const result = await previewAugmentations({
     data,
     out: stringOption(v, 'out') ?? 'augmentations.png',

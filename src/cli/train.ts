@@ -2,7 +2,7 @@
 import path = require('path')
 import { PRESETS, PresetName } from '../presets'
 import { newRunDir } from '../run'
-import { train, TrainOptions } from '../train'
+import type { TrainOptions } from '../train'
 import { choiceOption, CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError } from './args'
 import { duration, ProgressBar } from './progress'
 
@@ -125,6 +125,8 @@ export async function run(p: Parsed): Promise<number> {
   }
   if (!data && !resume) throw new UsageError('--data is required (or --resume <run dir>)', 'train')
   process.on('SIGINT', onSigint)
+  // Loaded here, not at the top: `byol --help` then never loads libtorch.
+  const { train } = await import('../train')
   try {
     const result = await train(options)
     bar.clear()
