@@ -6,6 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/version.h>
 
@@ -57,8 +58,8 @@ bt_error bt_cuda_synchronize(int index) {
 
 bt_error bt_grad_mode_set(int enabled, int *previous) {
   PROTECT({
-    *previous = at::GradMode::is_enabled() ? 1 : 0;
-    at::GradMode::set_enabled(enabled != 0);
+    *previous = c10::GradMode::is_enabled() ? 1 : 0;
+    c10::GradMode::set_enabled(enabled != 0);
   })
 }
 
@@ -67,7 +68,11 @@ bt_error bt_generator_new(uint64_t seed, int device_type, int device_index, bt_g
     at::Generator g;
     if (device_type == BT_CUDA) {
       device_of(device_type, device_index);
+#if TORCH_VERSION_MAJOR >= 2
+      g = at::detail::getCUDAHooks().getDefaultGenerator(device_index).clone();
+#else
       g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(device_index).clone();
+#endif
     } else {
       g = at::make_generator<at::CPUGeneratorImpl>(seed);
     }
