@@ -9,9 +9,10 @@ log=$(mktemp)
 npx ava "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-count() { grep -oE "^ *[0-9]+ (tests?|known failures?) $1" "$log" | grep -oE "[0-9]+" | head -1; }
-passed=$(count passed); failed=$(count failed); skipped=$(count skipped)
-passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
+# ava prints a line per test (✔ passed, ✘ [fail], - [skip]); its closing counts leave out the
+# passed ones when something failed, so count the lines.
+count() { grep -cE "$1" "$log" || true; }
+passed=$(count '^\s+✔ '); failed=$(count '^\s+✘ '); skipped=$(count '^\s+- \[skip\] ')
 # A crash or an uncaught exception can end ava without a failed count: never report it as green.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 rm -f "$log"
