@@ -124,7 +124,7 @@ export function datasetGather(dataset: DatasetHandle, indices: NativeTensor): Pr
 export function batchPrepare(
   dataset: DatasetHandle,
   indices: NativeTensor,
-  augmenter: unknown | null,
+  augmenter: AugmenterHandle | null,
   options?: { device?: string },
 ): Promise<BatchHandle>
 export function byolTrainStep(model: ModelHandle, batch: BatchHandle, options: { momentum: number; lr?: number }): Promise<number>
