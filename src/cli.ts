@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `byol` command: train, eval, embed, export, preview-augmentations.
+// The `byol` command: train, eval, embed, export, preview-augmentations, doctor.
+import * as doctorCmd from './cli/doctor'
 import * as embedCmd from './cli/embed'
 import * as evalCmd from './cli/eval'
 import * as exportCmd from './cli/export'
@@ -12,7 +13,7 @@ interface Command {
   run(p: Parsed): Promise<number>
 }
 
-const COMMANDS: Command[] = [trainCmd, evalCmd, embedCmd, exportCmd, previewCmd]
+const COMMANDS: Command[] = [trainCmd, evalCmd, embedCmd, exportCmd, previewCmd, doctorCmd]
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

@@ -1,0 +1,3 @@
+export * from '../dist/src/index.js'
+import * as byol from '../dist/src/index.js'
+export default byol

@@ -1,0 +1,137 @@
+// `byol doctor`: what byol sees on this machine. It works when the native addon cannot load: the
+// addon and libtorch are located with the loader's own plain-JS helpers (lib/addon.js,
+// lib/libtorch.js) before the addon is required, and a load failure is reported, not thrown.
+import { spawnSync } from 'child_process'
+import fs = require('fs')
+import path = require('path')
+import { CommandSpec, Parsed } from './args'
+
+export const spec: CommandSpec = {
+  name: 'doctor',
+  summary: 'show the libtorch, CUDA devices, threads, addon and shim byol uses here, and what is missing',
+  usage: 'byol doctor [--json]',
+  options: {
+    json: { type: 'boolean', help: 'print the report as JSON' },
+  },
+  examples: ['npx byol doctor'],
+}
+
+interface Candidate {
+  where: string
+  file?: string
+  found: boolean
+}
+interface Libtorch {
+  foundBy: string
+  libDir: string
+  version?: string
+  cuda: boolean
+}
+interface AddonHelpers {
+  ROOT: string
+  platformTriple(): string
+  addonCandidates(): Candidate[]
+}
+interface LibtorchHelpers {
+  SHIM: string
+  findLibtorch(): { libtorch?: Libtorch; tried: string[] }
+  shimInfo(dir: string): (Partial<Libtorch> & { builtAt?: string }) | undefined
+}
+
+export interface DoctorReport {
+  ok: boolean
+  platform: string
+  node: string
+  addon: { path?: string; from?: string; searched: string[] }
+  shim: { path?: string; exists: boolean; builtAgainst?: Partial<Libtorch> & { builtAt?: string } }
+  libtorch: { version?: string; path?: string; loaded: boolean; search: string[]; found?: Libtorch }
+  threads?: number
+  cuda: { available: boolean; deviceCount: number; devices: string[] }
+  autoDevice?: string
+  error?: string
+}
+
+/** Paths of libtorch's libraries mapped into this process (after the addon loaded). */
+function loadedLibtorch(): string | undefined {
+  try {
+    const maps = fs.readFileSync('/proc/self/maps', 'utf8')
+    const m = /\s(\/\S*\/libtorch_cpu\.so[\w.]*)$/m.exec(maps)
+    return m ? m[1] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function cudaDeviceNames(): string[] {
+  const r = spawnSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10000 })
+  return r.status === 0 ? r.stdout.trim().split('\n').filter(Boolean) : []
+}
+
+export function doctor(): DoctorReport {
+  const root = path.resolve(__dirname, '..', '..', '..')
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const addonHelpers: AddonHelpers = require(path.join(root, 'lib', 'addon.js'))
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const lt: LibtorchHelpers = require(path.join(root, 'lib', 'libtorch.js'))
+  const candidates = addonHelpers.addonCandidates()
+  const addon = candidates.find((c) => c.found)
+  const shimPath = addon?.file ? path.join(path.dirname(addon.file), lt.SHIM) : undefined
+  const search = lt.findLibtorch()
+  const report: DoctorReport = {
+    ok: false,
+    platform: addonHelpers.platformTriple(),
+    node: process.version,
+    addon: { path: addon?.file, from: addon?.where, searched: candidates.map((c) => `${c.where}: ${c.found ? 'found' : 'missing'}`) },
+    shim: {
+      path: shimPath,
+      exists: !!shimPath && fs.existsSync(shimPath),
+      builtAgainst: shimPath ? lt.shimInfo(path.dirname(shimPath)) : undefined,
+    },
+    libtorch: { loaded: false, search: search.tried, found: search.libtorch },
+    cuda: { available: false, deviceCount: 0, devices: [] },
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const native = require(path.join(root, 'index.js'))
+    const info = native.runtimeInfo() as { libtorch: string; threads: number; cudaDeviceCount: number; cudaAvailable: boolean }
+    const libPath = loadedLibtorch()
+    report.libtorch = { ...report.libtorch, loaded: true, version: info.libtorch, path: libPath ? path.dirname(libPath) : undefined }
+    report.threads = info.threads
+    report.cuda = { available: info.cudaAvailable, deviceCount: info.cudaDeviceCount, devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [] }
+    report.autoDevice = info.cudaAvailable ? 'cuda:0' : 'cpu'
+    report.ok = true
+  } catch (e) {
+    report.error = (e as Error).message
+    report.libtorch.version = search.libtorch?.version
+    report.libtorch.path = search.libtorch?.libDir
+  }
+  return report
+}
+
+export function formatReport(r: DoctorReport): string {
+  const rows: [string, string][] = [
+    ['platform', `${r.platform} (node ${r.node})`],
+    ['addon', r.addon.path ? `${r.addon.path} (${r.addon.from?.split(' ')[0] === 'local' ? 'local build' : 'platform package'})` : 'not found'],
+    ['shim', r.shim.path ? `${r.shim.path}${r.shim.exists ? '' : ' (not built)'}` : 'n/a (no addon)'],
+  ]
+  const built = r.shim.builtAgainst
+  if (built) rows.push(['shim built for', `${built.foundBy} ${built.version ?? ''} (${built.libDir}${built.cuda ? ', CUDA' : ''})`.replace(/\s+\(/, ' (')])
+  rows.push(['libtorch', r.libtorch.loaded ? `${r.libtorch.version} at ${r.libtorch.path ?? '?'}` : `not loaded${r.libtorch.found ? ` (found ${r.libtorch.found.foundBy} ${r.libtorch.version ?? ''} at ${r.libtorch.path})` : ''}`])
+  if (r.threads !== undefined) rows.push(['threads', String(r.threads)])
+  if (r.ok) {
+    rows.push(['CUDA', r.cuda.available ? `available, ${r.cuda.deviceCount} device(s)${r.cuda.devices.length ? `: ${r.cuda.devices.map((d, i) => `cuda:${i} ${d}`).join(', ')}` : ''}` : 'not available'])
+    rows.push(["device 'auto'", r.autoDevice ?? '?'])
+  }
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2
+  const lines = [`byol doctor: ${r.ok ? 'ok' : 'byol cannot run here yet'}`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}${v}`)]
+  lines.push('  addon search:', ...r.addon.searched.map((s) => `    - ${s}`))
+  lines.push('  libtorch search (install-time order):', ...r.libtorch.search.map((s) => `    - ${s}`))
+  if (r.error) lines.push('', r.error)
+  return lines.join('\n') + '\n'
+}
+
+export async function run(p: Parsed): Promise<number> {
+  const report = doctor()
+  process.stdout.write(p.values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+  return report.ok ? 0 : 1
+}
