@@ -1,7 +1,7 @@
 // The main job (Lightly's BYOL example on CIFAR-10) on a CUDA device: per-epoch loss, kNN top-1,
 // seconds and images/s as JSON lines, plus how long loading the data took. For the README's
 // timings on a GPU machine (the device machine has no Rust: build the shim with
-// scripts/build-shim.sh and carry the addon).
+// `node scripts/install.js --force` and carry the addon).
 //
 //   node dist/bench/gpu-train.js --data datasets/cifar10 [--epochs 2] [--eval-every 1]
 import { parseArgs } from 'util'

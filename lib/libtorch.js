@@ -180,7 +180,7 @@ function run(cmd, args, env) {
 /**
  * Compiles the shim against `lt` into `dir/libbyoltorch.so` (one compiler per source file, in
  * parallel, then a link), and writes `dir/libbyoltorch.json` describing the libtorch it used.
- * The flags mirror crates/torch-sys/build.rs and scripts/build-shim.sh.
+ * The flags mirror crates/torch-sys/build.rs.
  */
 async function buildShim(lt, dir, env = process.env) {
   const cxx = env.CXX || 'g++'

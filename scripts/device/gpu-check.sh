@@ -28,7 +28,7 @@ node --version
 [ -d node_modules/ava ] || tar -xJf .device/node_modules.tar.xz
 
 step shim
-bash scripts/build-shim.sh || exit 1
+node scripts/install.js --force && test -f libbyoltorch.so || exit 1
 node -e 'console.log(require("./index.js").runtimeInfo())'
 
 if [[ " $sections " == *" tests "* ]]; then

@@ -2,7 +2,7 @@
 # Packs what a GPU machine without Node or Rust needs into .device/ (git-ignored), to be carried
 # there with the working tree: node itself, the runtime npm packages, the PyTorch reference
 # scripts and CIFAR-10. The compiled addon and dist/ travel as they are; the libtorch shim is
-# rebuilt there against the machine's PyTorch (scripts/build-shim.sh). Everything must stay
+# rebuilt there against the machine's PyTorch (`node scripts/install.js --force`, see lib/libtorch.js). Everything must stay
 # under the 64 MiB a device call carries.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
