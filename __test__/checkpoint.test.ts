@@ -59,6 +59,9 @@ test('stopped at an epoch boundary and resumed from its checkpoint', async (t) =
   const ckpt = await readCheckpoint(dir)
   t.deepEqual(ckpt.state.position, { epoch: 1, batch: 0 })
   t.deepEqual(ckpt.state.epochLosses, [])
+  await t.throwsAsync(train({ resume: dir, runDir: dir, data: classImages(48, 16), device: 'cpu', testData: false }), {
+    message: /the checkpoint was trained on 40 images but in-memory images holds 48; resume with the same data/,
+  })
   const rest = await train({ resume: dir, runDir: dir, data, device: 'cpu', testData: false })
   t.deepEqual(rest.stepLosses, whole.stepLosses.slice(5))
 })

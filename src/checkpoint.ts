@@ -44,8 +44,8 @@ export interface CheckpointState {
   history: EpochLogs[]
   /** The augmenter's state before the batch at `position` was made. */
   augmenter: unknown
-  /** Where the data came from (informational; a resume may point elsewhere). */
-  data: { train: string; test?: string }
+  /** Where the data came from (a resume may point elsewhere, to as many images). */
+  data: { train: string; test?: string; trainImages?: number }
   savedAt: string
 }
 

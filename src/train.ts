@@ -200,6 +200,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const checkpointEvery = nonNegativeInteger('checkpointEvery', options.checkpointEvery, 1)
   const device = resolveDevice(options.device)
   const { train: trainData, test: testData, source } = await loadTrainData(options, config, device, ckpt?.state.data.train)
+  const trained = ckpt?.state.data.trainImages
+  if (trained !== undefined && trained !== trainData.length) {
+    throw new Error(`the checkpoint was trained on ${trained} images but ${trainData.meta.source} holds ${trainData.length}; resume with the same data`)
+  }
   const batches = batchesPerEpoch(trainData.length, config.batchSize, config.dropLast)
   if (batches === 0) {
     throw new RangeError(`${trainData.length} training images make no batch of ${config.batchSize} (dropLast: ${config.dropLast}); lower batchSize`)
@@ -220,7 +224,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let epochSeconds = ckpt?.state.epochSeconds ?? 0
   let steps = ckpt?.state.steps ?? 0
   const stepLosses: number[] = []
-  const data = { train: describeSource(source)!, test: testData?.meta.source }
+  const data = { train: describeSource(source)!, test: testData?.meta.source, trainImages: trainData.length }
   const checkpointFile = runDir ? path.join(runDir.dir, CHECKPOINT_FILE) : undefined
   const caption = `${config.preset}, batch ${config.batchSize}, ${trainData.length} images, ${device}`
   if (runDir) {
