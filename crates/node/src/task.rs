@@ -1,11 +1,16 @@
-//! Runs tensor work on libuv's thread pool and settles a promise on the JavaScript thread.
+//! Runs tensor work on one dedicated compute thread and settles a promise on the JavaScript
+//! thread. One thread for all tensor work (rather than libuv's pool) keeps libtorch's OpenMP team
+//! and glibc's malloc arena the same from step to step: on the pool, steps landed on different
+//! threads, each with its own arena holding a copy of the step's peak memory (2.3x the RSS) and
+//! its own thread team (about 5% slower). It also leaves libuv's pool to file I/O and decoding.
 use crate::js::{panic_message, Env, JsError, JsResult, Value};
 use crate::napi::*;
 use std::os::raw::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::cell::Cell;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
 
 /// Builds the promise's value on the JavaScript thread from what the work produced.
 pub type Finish = Box<dyn FnOnce(&Env) -> JsResult<Value> + Send>;
@@ -15,23 +20,43 @@ struct Task {
     work: Option<Work>,
     result: Option<JsResult<Finish>>,
     deferred: napi_deferred,
-    handle: napi_async_work,
+    done: napi_threadsafe_function,
 }
 
-/// Queues `work` off the JavaScript thread and returns a promise for its result. Errors and
-/// panics in `work` or in the finishing step reject the promise; they never reach the process.
+// SAFETY: the raw Node-API handles are only used on the JavaScript thread (in `settle`); the
+// compute thread merely passes them back through the thread-safe function.
+unsafe impl Send for Task {}
+
+/// Queues `work` on the compute thread and returns a promise for its result. Errors and panics
+/// in `work` or in the finishing step reject the promise; they never reach the process.
 pub fn spawn(env: &Env, name: &str, work: impl FnOnce() -> JsResult<Finish> + Send + 'static) -> JsResult<Value> {
     let mut deferred = null_mut();
     let mut promise = null_mut();
     check(unsafe { napi_create_promise(env.0, &mut deferred, &mut promise) })?;
-    let task = Box::into_raw(Box::new(Task { work: Some(Box::new(work)), result: None, deferred, handle: null_mut() }));
-    let resource_name = env.string(name)?;
-    let mut handle = null_mut();
+    // A thread-safe function per task: it brings the result back to this thread (and this
+    // environment, also in a worker thread) and keeps the event loop alive until then.
+    let mut done = null_mut();
     check(unsafe {
-        napi_create_async_work(env.0, null_mut(), resource_name, Some(execute), Some(complete), task.cast(), &mut handle)
+        napi_create_threadsafe_function(
+            env.0,
+            null_mut(),
+            null_mut(),
+            env.string(name)?,
+            0,
+            1,
+            null_mut(),
+            None,
+            null_mut(),
+            Some(settle),
+            &mut done,
+        )
     })?;
-    unsafe { (*task).handle = handle };
-    check(unsafe { napi_queue_async_work(env.0, handle) })?;
+    let task = Box::new(Task { work: Some(Box::new(work)), result: None, deferred, done });
+    compute_thread()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .send(task)
+        .map_err(|_| JsError::error("byol's compute thread has stopped"))?;
     Ok(promise)
 }
 
@@ -39,47 +64,70 @@ fn check(s: napi_status) -> JsResult<()> {
     if s == NAPI_OK {
         Ok(())
     } else {
-        Err(JsError::error(format!("Node-API async work failed with status {s}")))
+        Err(JsError::error(format!("Node-API call failed with status {s}")))
     }
 }
 
-/// Bumped whenever the process's thread count changes, so pool threads pick the new one up.
-static THREADS_GENERATION: AtomicUsize = AtomicUsize::new(1);
-
-thread_local! {
-    static THREAD_GENERATION: Cell<usize> = Cell::new(0);
+fn compute_thread() -> &'static Mutex<Sender<Box<Task>>> {
+    static SENDER: OnceLock<Mutex<Sender<Box<Task>>>> = OnceLock::new();
+    SENDER.get_or_init(|| {
+        let (sender, receiver) = channel::<Box<Task>>();
+        std::thread::Builder::new()
+            .name("byol-compute".into())
+            .spawn(move || {
+                for mut task in receiver {
+                    run(&mut task);
+                    let done = task.done;
+                    let raw = Box::into_raw(task);
+                    unsafe {
+                        if napi_call_threadsafe_function(done, raw.cast(), NAPI_TSFN_NONBLOCKING) != NAPI_OK {
+                            // The environment is shutting down: nobody is waiting for the result.
+                            drop(Box::from_raw(raw));
+                        }
+                        napi_release_threadsafe_function(done, NAPI_TSFN_RELEASE);
+                    }
+                }
+            })
+            .expect("starting byol's compute thread");
+        Mutex::new(sender)
+    })
 }
 
-pub fn thread_count_changed() {
-    THREADS_GENERATION.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Gives a libuv pool thread libtorch's thread count, once per change: OpenMP keeps it per
-/// thread, and libtorch 1.13 rebuilds its global thread pool on every such call, whose fresh
-/// threads then spin beside the work (a 2-5x slowdown when done for every task).
-fn init_pool_thread() -> JsResult<()> {
-    let current = THREADS_GENERATION.load(Ordering::SeqCst);
-    if THREAD_GENERATION.with(|g| g.get()) != current {
-        torch::init_thread()?;
-        THREAD_GENERATION.with(|g| g.set(current));
-    }
-    Ok(())
-}
-
-unsafe extern "C" fn execute(_env: napi_env, data: *mut c_void) {
-    let task = &mut *(data as *mut Task);
-    let work = task.work.take().expect("async work runs once");
+fn run(task: &mut Task) {
+    let work = task.work.take().expect("a task runs once");
     let result = catch_unwind(AssertUnwindSafe(|| {
-        init_pool_thread()?;
+        init_compute_thread()?;
         work()
     }));
     task.result = Some(result.unwrap_or_else(|payload| Err(panic_message(payload))));
 }
 
-unsafe extern "C" fn complete(raw_env: napi_env, _status: napi_status, data: *mut c_void) {
+/// Bumped whenever the process's thread count changes, so the compute thread picks it up.
+static THREADS_GENERATION: AtomicUsize = AtomicUsize::new(1);
+static APPLIED_GENERATION: AtomicUsize = AtomicUsize::new(0);
+
+pub fn thread_count_changed() {
+    THREADS_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Gives the compute thread libtorch's thread count, once per change: OpenMP keeps it per
+/// thread, and libtorch 1.13 rebuilds its global thread pool on every such call.
+fn init_compute_thread() -> JsResult<()> {
+    let current = THREADS_GENERATION.load(Ordering::SeqCst);
+    if APPLIED_GENERATION.load(Ordering::SeqCst) != current {
+        torch::init_thread()?;
+        APPLIED_GENERATION.store(current, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+/// Runs on the JavaScript thread: settles the promise with the task's result.
+unsafe extern "C" fn settle(raw_env: napi_env, _js_callback: napi_value, _context: *mut c_void, data: *mut c_void) {
     let task = Box::from_raw(data as *mut Task);
+    if raw_env.is_null() {
+        return; // the environment is being torn down
+    }
     let env = Env(raw_env);
-    napi_delete_async_work(raw_env, task.handle);
     let outcome = match task.result {
         Some(Ok(finish)) => {
             catch_unwind(AssertUnwindSafe(|| finish(&env))).unwrap_or_else(|payload| Err(panic_message(payload)))
