@@ -2,10 +2,10 @@
 // fixed per-image parameters: fixtures from scripts/fixtures/augment.py, byol through its
 // `augmentOp` test entry point (the same native functions the view pipeline runs).
 import test from 'ava'
-import fs = require('fs')
 import path = require('path')
 import { runtimeInfo } from '../src'
 import { native } from '../src/native'
+import { FIXTURES, readSafetensors } from './helpers/safetensors'
 
 interface Case {
   name: string
@@ -21,30 +21,13 @@ interface F32 {
   shape: number[]
 }
 
-/** Reads the fixture (safetensors: 8-byte little-endian header length, JSON header, float32 data). */
-function readFixture(file: string): { tensors: Map<string, F32>; metadata: Record<string, string> } {
-  const buf = fs.readFileSync(file)
-  const length = Number(buf.readBigUInt64LE(0))
-  const header = JSON.parse(buf.toString('utf8', 8, 8 + length)) as Record<string, unknown>
-  const tensors = new Map<string, F32>()
-  for (const [name, value] of Object.entries(header)) {
-    if (name === '__metadata__') continue
-    const info = value as { dtype: string; shape: number[]; data_offsets: [number, number] }
-    if (info.dtype !== 'F32') throw new Error(`${file}: ${name} is ${info.dtype}, expected F32`)
-    const [begin, end] = info.data_offsets.map((o) => 8 + length + o)
-    const data = new Float32Array(buf.buffer.slice(buf.byteOffset + begin, buf.byteOffset + end))
-    tensors.set(name, { data, shape: info.shape })
-  }
-  return { tensors, metadata: header.__metadata__ as Record<string, string> }
-}
-
-// Tests run from dist/__test__; the fixtures stay in the repository's __test__/fixtures.
-const fx = readFixture(path.resolve(__dirname, '..', '..', '__test__', 'fixtures', 'augment', 'ops.safetensors'))
+const fx = readSafetensors(path.join(FIXTURES, 'augment', 'ops.safetensors'))
 const cases = JSON.parse(fx.metadata.cases) as Case[]
 const get = (name: string): F32 => {
   const t = fx.tensors.get(name)
   if (!t) throw new Error(`fixture has no tensor ${name}`)
-  return t
+  if (!(t.data instanceof Float32Array)) throw new Error(`fixture tensor ${name} is ${t.dtype}, expected F32`)
+  return t as F32
 }
 
 test('the fixture holds every transform of the pipeline', (t) => {

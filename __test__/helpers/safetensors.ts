@@ -1,8 +1,9 @@
-// A small reader of the safetensors files that scripts/fixtures/generate.py writes: an 8-byte
-// little-endian header length, a JSON header ({name: {dtype, shape, data_offsets}, __metadata__}),
-// then the raw little-endian data of every tensor.
+// The fixtures that scripts/fixtures/generate.py writes, read with the library's own safetensors
+// decoder.
 import fs = require('fs')
 import path = require('path')
+import { asBytes } from '../../src/io'
+import { decodeSafetensors } from '../../src/safetensors'
 
 export type FixtureData = Float32Array | Float64Array | BigInt64Array | Uint8Array
 
@@ -20,48 +21,19 @@ export interface Fixture {
 /** The committed fixtures, `__test__/fixtures` at the repository root (tests run from dist/). */
 export const FIXTURES = path.resolve(__dirname, '..', '..', '..', '__test__', 'fixtures')
 
-const SIZES = { F32: 4, F64: 8, I64: 8, U8: 1 } as const
+function dtypeOf(data: unknown): FixtureTensor['dtype'] {
+  if (data instanceof Float32Array) return 'F32'
+  if (data instanceof Float64Array) return 'F64'
+  if (data instanceof BigInt64Array) return 'I64'
+  if (data instanceof Uint8Array) return 'U8'
+  throw new Error('fixtures hold F32, F64, I64 and U8 tensors only')
+}
 
 export function readSafetensors(file: string): Fixture {
-  const buf = fs.readFileSync(file)
-  if (buf.length < 8) throw new Error(`${file}: too short for a safetensors file`)
-  const headerLength = Number(buf.readBigUInt64LE(0))
-  if (8 + headerLength > buf.length) throw new Error(`${file}: header length ${headerLength} past the end`)
-  const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Record<string, unknown>
-  const base = 8 + headerLength
-  const tensors = new Map<string, FixtureTensor>()
-  let metadata: Record<string, string> = {}
-  for (const [name, value] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      metadata = value as Record<string, string>
-      continue
-    }
-    const info = value as { dtype: string; shape: number[]; data_offsets: [number, number] }
-    if (!(info.dtype in SIZES)) throw new Error(`${file}: ${name} has unsupported dtype ${info.dtype}`)
-    const dtype = info.dtype as keyof typeof SIZES
-    const [begin, end] = info.data_offsets
-    const count = info.shape.reduce((a, b) => a * b, 1)
-    if (end - begin !== count * SIZES[dtype] || base + end > buf.length) {
-      throw new Error(`${file}: ${name} has data_offsets [${begin}, ${end}] that do not fit shape [${info.shape}]`)
-    }
-    const view = new DataView(buf.buffer, buf.byteOffset + base + begin, end - begin)
-    let data: FixtureData
-    if (dtype === 'F32') {
-      data = new Float32Array(count)
-      for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true)
-    } else if (dtype === 'F64') {
-      data = new Float64Array(count)
-      for (let i = 0; i < count; i++) data[i] = view.getFloat64(8 * i, true)
-    } else if (dtype === 'U8') {
-      data = new Uint8Array(count)
-      for (let i = 0; i < count; i++) data[i] = view.getUint8(i)
-    } else {
-      data = new BigInt64Array(count)
-      for (let i = 0; i < count; i++) data[i] = view.getBigInt64(8 * i, true)
-    }
-    tensors.set(name, { dtype, shape: info.shape, data })
-  }
-  return { tensors, metadata }
+  const { tensors, metadata } = decodeSafetensors(asBytes(fs.readFileSync(file)), file)
+  const fixture = new Map<string, FixtureTensor>()
+  for (const [name, t] of tensors) fixture.set(name, { dtype: dtypeOf(t.data), shape: t.shape, data: t.data as FixtureData })
+  return { tensors: fixture, metadata }
 }
 
 /** Reads `__test__/fixtures/<name>.safetensors`. */
