@@ -5,39 +5,12 @@ import { Tensor } from './tensor'
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`
 
 /** Optimizer of the online network. Defaults: SGD, lr 0.06, no momentum (the Lightly example). */
-export interface OptimizerOptions {
-  name?: 'sgd' | 'lars'
-  lr?: number
-  momentum?: number
-  dampening?: number
-  weightDecay?: number
-  nesterov?: boolean
-  /** LARS only: trust coefficient (default 0.001). */
-  trustCoefficient?: number
-  /** LARS only: added to the norm denominator (default 1e-8). */
-  eps?: number
-  /** LARS only: leave biases and BatchNorm parameters unadapted (default false). */
-  excludeBiasAndNorm?: boolean
-}
+export type OptimizerOptions = Native.NativeOptimizerOptions
 
 /** The model's architecture and training options. Defaults reproduce Lightly's BYOL example. */
-export interface ByolOptions {
-  /** `imagenet`: torchvision's 7x7/2 conv and max-pool (default); `cifar`: 3x3/1 conv, no max-pool. */
-  stem?: 'imagenet' | 'cifar'
-  /** Channels of the first ResNet-18 stage; 64 (default) is torchvision's ResNet-18. */
-  width?: number
-  /** Projection head 512 -> 1024 -> 256 by default. */
-  projectionHiddenDim?: number
-  projectionOutputDim?: number
-  /** Prediction head 256 -> 1024 -> 256 by default. */
-  predictionHiddenDim?: number
-  optimizer?: OptimizerOptions
-  /** Also average BatchNorm running statistics into the target network (default false, as Lightly). */
-  emaBuffers?: boolean
+export interface ByolOptions extends Omit<Native.NativeByolOptions, 'device'> {
   /** Default `cpu`. */
   device?: Device
-  /** Seed of the weight initialisation (default 0). */
-  seed?: number
 }
 
 export type Network = 'online' | 'target'
