@@ -210,15 +210,7 @@ bt_error bt_div(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::div(a->t, b-
 bt_error bt_mul_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::mul(a->t, s)) }
 bt_error bt_add_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::add(a->t, s)) }
 bt_error bt_add_(bt_tensor a, bt_tensor b, double alpha) { PROTECT(a->t.add_(b->t, alpha)) }
-bt_error bt_add_scalar_(bt_tensor a, double s) {
-  PROTECT({
-    // An integer tensor (a step counter) only accepts an integer scalar.
-    if (at::isIntegralType(a->t.scalar_type(), false) && s == static_cast<int64_t>(s))
-      a->t.add_(static_cast<int64_t>(s));
-    else
-      a->t.add_(s);
-  })
-}
+bt_error bt_add_scalar_(bt_tensor a, double s) { PROTECT(a->t.add_(scalar_for(a->t, s))) }
 bt_error bt_mul_scalar_(bt_tensor a, double s) { PROTECT(a->t.mul_(s)) }
 bt_error bt_sum(bt_tensor a, bt_tensor *out) { OUT(a->t.sum()) }
 bt_error bt_mean(bt_tensor a, bt_tensor *out) { OUT(a->t.mean()) }

@@ -21,6 +21,7 @@ extern "C" void omp_set_num_threads(int) __attribute__((weak));
 using bt::device_of;
 using bt::dims;
 using bt::require;
+using bt::scalar_for;
 using bt::scalar_type;
 using bt::shape_of;
 using bt::wrap;
@@ -29,13 +30,6 @@ namespace {
 
 at::TensorOptions options(int dtype, int device_type, int device_index) {
   return at::TensorOptions().dtype(scalar_type(dtype)).device(device_of(device_type, device_index));
-}
-
-// An integral scalar stays integral so that integer tensors keep their dtype (idx + 1).
-at::Scalar scalar_for(const at::Tensor &t, double s) {
-  if (at::isIntegralType(t.scalar_type(), true) && s == static_cast<double>(static_cast<int64_t>(s)))
-    return at::Scalar(static_cast<int64_t>(s));
-  return at::Scalar(s);
 }
 
 at::Tensor unary(const at::Tensor &a, int op) {

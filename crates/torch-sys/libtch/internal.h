@@ -87,6 +87,14 @@ inline c10::optional<at::Generator> optional(bt_generator g) {
   return g->g;
 }
 
+// An integral scalar stays integral so that integer tensors keep their dtype (idx + 1, a step
+// counter + 1).
+inline at::Scalar scalar_for(const at::Tensor &t, double s) {
+  if (at::isIntegralType(t.scalar_type(), true) && s == static_cast<double>(static_cast<int64_t>(s)))
+    return at::Scalar(static_cast<int64_t>(s));
+  return at::Scalar(s);
+}
+
 inline void require(bool ok, const std::string &what) {
   if (!ok) throw std::invalid_argument(what);
 }
