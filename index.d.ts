@@ -59,6 +59,8 @@ export interface RuntimeInfo {
 
 export function runtimeInfo(): RuntimeInfo
 export function setNumThreads(threads: number): void
+/** Test-only: panics in native code on purpose (`sync`: while called, `async`: on the compute thread). */
+export function __testPanic(where: 'sync' | 'async'): Promise<never>
 export function cosineSchedule(step: number, maxSteps: number, start: number, end: number): number
 export function createByol(options?: NativeByolOptions): Promise<ModelHandle>
 export function byolStep(

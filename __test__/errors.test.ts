@@ -3,7 +3,8 @@
 import test from 'ava'
 import { execFileSync } from 'child_process'
 import path from 'path'
-import { Byol, negativeCosineLoss, runtimeInfo, State, tensor } from "../src"
+import { Byol, negativeCosineLoss, runtimeInfo, State, tensor } from '../src'
+import { native } from '../src/native'
 
 const tiny = { stem: 'cifar', width: 4, projectionHiddenDim: 8, projectionOutputDim: 4, predictionHiddenDim: 8 } as const
 
@@ -113,6 +114,20 @@ test('the loss checks that its four inputs agree', async (t) => {
   const a = tensor(new Float32Array(8), [2, 4])
   const b = tensor(new Float32Array(6), [2, 3])
   await t.throwsAsync(negativeCosineLoss(a, a, b, a), { instanceOf: RangeError, message: 'p1: expected shape [N, D] equal to p0\'s [2, 4], got [2, 3]' })
+})
+
+test('a Rust panic becomes a JS error, on the JavaScript thread and on the compute thread', async (t) => {
+  t.throws(() => native.__testPanic('sync'), {
+    instanceOf: Error,
+    message: "internal error in byol's native code: test panic on the JavaScript thread",
+  })
+  await t.throwsAsync(native.__testPanic('async'), {
+    instanceOf: Error,
+    message: "internal error in byol's native code: test panic on the compute thread",
+  })
+  // The compute thread survived its panic: later work still runs there.
+  const model = await Byol.create(tiny)
+  t.true(Number.isFinite(await model.step(images(2), images(2), { momentum: 0.99 })))
 })
 
 test('garbage arguments never crash the process', (t) => {

@@ -27,6 +27,7 @@ const EXPORTS: &[(&str, Function)] = &[
     ("runtimeInfo", runtime::runtime_info),
     ("setNumThreads", runtime::set_num_threads),
     ("cosineSchedule", runtime::cosine_schedule),
+    ("__testPanic", runtime::test_panic),
     ("createByol", model::create),
     ("byolStep", model::step),
     ("byolDevice", model::device),

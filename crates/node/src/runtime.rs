@@ -48,3 +48,14 @@ fn non_negative_integer(env: &Env, v: Value, name: &str) -> JsResult<u64> {
     }
     Ok(x as u64)
 }
+
+/// `__testPanic(where)`: panics on purpose, on the JavaScript thread (`'sync'`) or on the compute
+/// thread (`'async'`), so tests can check that a Rust panic becomes a JS error and nothing more.
+/// Not part of the API.
+pub fn test_panic(env: &Env, args: &[Value]) -> JsResult<Value> {
+    match env.to_string(args[0], "where")?.as_str() {
+        "sync" => panic!("test panic on the JavaScript thread"),
+        "async" => crate::task::spawn(env, "byol.testPanic", || panic!("test panic on the compute thread")),
+        other => Err(JsError::range_error(format!("where must be 'sync' or 'async', got '{other}'"))),
+    }
+}
