@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `npm run bench`: every CPU benchmark, each next to its PyTorch reference measured in the same
-# run. Set-up first (idempotent), so this works on a fresh clone.
+# `npm run bench`: the CPU benchmarks, each next to its PyTorch reference measured in the same
+# run (a few minutes). Set-up first (idempotent), so this works on a fresh clone.
+# The learning-quality comparison is `bash bench/quality.sh` (tens of minutes on this CPU); the GPU
+# benchmarks run on a CUDA machine through scripts/device/gpu-check.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-for bench in dist/bench/*.js; do
-  echo "== $bench"
-  node "$bench"
+for bench in cpu-step augment; do
+  echo "== bench/$bench.ts"
+  node "dist/bench/$bench.js"
 done
