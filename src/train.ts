@@ -1,6 +1,6 @@
 // train(): the Lightly BYOL example (or another preset) on a dataset, from TypeScript.
 // JavaScript orchestrates (epochs, schedules, callbacks, checkpoints); every batch is gathered,
-// augmented and stepped natively on libuv's thread pool, and the next batch is prepared while
+// augmented and stepped natively on byol's compute thread, and the next batch is queued while
 // the current step runs, so the event loop stays free.
 import path = require('path')
 import {

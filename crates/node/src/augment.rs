@@ -17,7 +17,7 @@ use torch::{Device, Kind, Tensor};
 const TAG: u64 = 0x6279_6f6c_6175_676d; // "byolaugm"
 
 /// What a JavaScript augmenter handle holds. Calls on one augmenter are serialised by the mutex
-/// (they share its generator), on the thread pool.
+/// (they share its generator), on the compute thread.
 #[repr(C)]
 pub(crate) struct AugmenterHandle {
     tag: u64,

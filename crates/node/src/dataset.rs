@@ -12,7 +12,7 @@ use torch::{Device, Kind, Tensor};
 const TAG: u64 = 0x6279_6f6c_6461_7461; // "byoldata"
 
 /// What a JavaScript dataset handle holds. The metadata sits outside the mutex so that reading
-/// it never waits for a gather running on the thread pool.
+/// it never waits for a gather running on the compute thread.
 #[repr(C)]
 pub(crate) struct DatasetHandle {
     tag: u64,
@@ -127,7 +127,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
 }
 
 /// `datasetLoad(path, byteOffset, shape, labels | null, { numClasses, device })`: the images are
-/// read from a file (a dataset cache) on the thread pool, never entering JavaScript memory.
+/// read from a file (a dataset cache) on the compute thread, never entering JavaScript memory.
 pub fn load(env: &Env, args: &[Value]) -> JsResult<Value> {
     let path = env.to_string(args[0], "path")?;
     let offset = env.to_number(args[1], "byteOffset")?;

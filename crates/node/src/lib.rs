@@ -1,5 +1,5 @@
 //! byol's Node-API addon. Every function that touches tensors returns a promise and does its
-//! work on libuv's thread pool; errors and panics become rejected promises or thrown JS errors.
+//! work on one compute thread (task.rs); errors and panics become rejected promises or thrown JS errors.
 mod augment;
 mod config;
 mod dataset;

@@ -1,4 +1,4 @@
-//! The BYOL model as seen from JavaScript: a handle plus functions that run on the thread pool.
+//! The BYOL model as seen from JavaScript: a handle plus functions that run on the compute thread.
 use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::options::Options;
@@ -11,7 +11,7 @@ use torch::{Device, Kind, Role, Tensor};
 const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
 
 /// What a JavaScript model handle (an External) holds. Calls on one model are serialised by the
-/// mutex; they wait on the thread pool, never on the JavaScript thread.
+/// mutex; they wait on the compute thread, never on the JavaScript thread.
 pub(crate) struct ModelHandle {
     tag: u64,
     pub(crate) device: Device,
