@@ -222,7 +222,6 @@ bt_error bt_gt_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::gt(a->t, 
 bt_error bt_logical_and(bt_tensor a, bt_tensor b, bt_tensor *out) {
   OUT(at::logical_and(a->t, b->t))
 }
-bt_error bt_isfinite_all(bt_tensor a, bt_tensor *out) { OUT(at::isfinite(a->t).all()) }
 
 bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias, int64_t stride,
                    int64_t padding, bt_tensor *out) {

@@ -94,7 +94,6 @@ bt_error bt_norm(bt_tensor a, bt_tensor *out);
 bt_error bt_where(bt_tensor cond, bt_tensor a, bt_tensor b, bt_tensor *out);
 bt_error bt_gt_scalar(bt_tensor a, double s, bt_tensor *out);
 bt_error bt_logical_and(bt_tensor a, bt_tensor b, bt_tensor *out);
-bt_error bt_isfinite_all(bt_tensor a, bt_tensor *out);
 
 /* neural-network operations */
 bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias /* nullable */,

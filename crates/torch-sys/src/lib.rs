@@ -103,7 +103,6 @@ extern "C" {
     pub fn bt_where(cond: bt_tensor, a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
     pub fn bt_gt_scalar(a: bt_tensor, s: c_double, out: *mut bt_tensor) -> bt_error;
     pub fn bt_logical_and(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_isfinite_all(a: bt_tensor, out: *mut bt_tensor) -> bt_error;
 
     pub fn bt_conv2d(input: bt_tensor, weight: bt_tensor, bias: bt_tensor, stride: i64, padding: i64, out: *mut bt_tensor) -> bt_error;
     pub fn bt_batch_norm(

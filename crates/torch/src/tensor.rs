@@ -265,11 +265,6 @@ impl Tensor {
         produce(|out| unsafe { sys::bt_logical_and(self.raw, other.raw, out) })
     }
 
-    /// A one-element bool tensor: whether every element is finite (no host synchronisation).
-    pub fn all_finite(&self) -> Result<Tensor> {
-        produce(|out| unsafe { sys::bt_isfinite_all(self.raw, out) })
-    }
-
     pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, stride: i64, padding: i64) -> Result<Tensor> {
         produce(|out| unsafe { sys::bt_conv2d(self.raw, weight.raw, raw_or_null(bias), stride, padding, out) })
     }
