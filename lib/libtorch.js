@@ -182,6 +182,15 @@ function run(cmd, args, env) {
  * parallel, then a link), and writes `dir/libbyoltorch.json` describing the libtorch it used.
  * The flags mirror crates/torch-sys/build.rs.
  */
+/** The CUDA runtime library in the first of `dirs` that has one (wheels ship only libcudart.so.N). */
+function findCudart(dirs) {
+  for (const dir of dirs) {
+    const files = exists(dir) ? fs.readdirSync(dir).filter((f) => /^libcudart\.so(\.\d+)*$/.test(f)).sort() : []
+    if (files.length) return { dir: path.resolve(dir), file: files[files.length - 1] }
+  }
+  return undefined
+}
+
 async function buildShim(lt, dir, env = process.env) {
   const cxx = env.CXX || 'g++'
   const sources = fs.readdirSync(SHIM_SOURCES).filter((f) => f.endsWith('.cpp')).sort()
@@ -197,7 +206,17 @@ async function buildShim(lt, dir, env = process.env) {
     for (const sub of exists(nvidia) ? fs.readdirSync(nvidia) : []) {
       if (exists(path.join(nvidia, sub, 'lib'))) rpaths.push(path.resolve(nvidia, sub, 'lib'))
     }
-    if (exists('/usr/local/cuda/include')) flags.push('-I/usr/local/cuda/include')
+    const cudart = findCudart([...rpaths.slice(1), path.join(env.CUDA_HOME || '/usr/local/cuda', 'lib64')])
+    const include = [path.join(env.CUDA_HOME || '/usr/local/cuda', 'include'), ...rpaths.slice(1).map((r) => path.join(r, '..', 'include'))]
+      .find((d) => exists(path.join(d, 'cuda_runtime_api.h')))
+    if (include && cudart) {
+      // CUDA graphs, side streams and memory statistics (libtch/byol_cuda.cpp).
+      flags.push(`-I${include}`, '-DBYOL_WITH_CUDA')
+      libs.push(`-L${cudart.dir}`, `-l:${cudart.file}`)
+      if (!rpaths.includes(cudart.dir)) rpaths.push(cudart.dir)
+    } else {
+      console.warn(`byol: CUDA headers (cuda_runtime_api.h) or libcudart not found; the shim is built without CUDA graphs (set CUDA_HOME)`)
+    }
   }
   try {
     const objects = sources.map((s) => path.join(work, s.replace(/\.cpp$/, '.o')))

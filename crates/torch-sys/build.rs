@@ -93,8 +93,30 @@ fn find() -> Libtorch {
     );
 }
 
+/// The CUDA headers and runtime library: `CUDA_HOME` (default /usr/local/cuda), or the
+/// `nvidia/<cuXY>` folders a PyTorch wheel ships next to `torch/lib` (only `libcudart.so.N` there).
+fn cuda_runtime(torch_lib: &Path) -> Option<(PathBuf, PathBuf, String)> {
+    let home = PathBuf::from(env::var("CUDA_HOME").unwrap_or_else(|_| "/usr/local/cuda".into()));
+    let mut roots = vec![home];
+    if let Ok(entries) = std::fs::read_dir(torch_lib.join("../../nvidia")) {
+        roots.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
+    }
+    let include = roots.iter().map(|r| r.join("include")).find(|d| d.join("cuda_runtime_api.h").exists())?;
+    for lib_dir in roots.iter().flat_map(|r| [r.join("lib"), r.join("lib64")]) {
+        let mut files: Vec<String> = std::fs::read_dir(&lib_dir)
+            .map(|es| es.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        files.retain(|f| f.starts_with("libcudart.so"));
+        files.sort();
+        if let Some(file) = files.pop() {
+            return Some((include, lib_dir, file));
+        }
+    }
+    None
+}
+
 fn main() {
-    for var in ["LIBTORCH", "LIBTORCH_INCLUDE", "LIBTORCH_LIB", "LIBTORCH_USE_PYTORCH", "PYTHON"] {
+    for var in ["LIBTORCH", "LIBTORCH_INCLUDE", "LIBTORCH_LIB", "LIBTORCH_USE_PYTORCH", "PYTHON", "CUDA_HOME"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=libtch");
@@ -123,6 +145,16 @@ fn main() {
         .args(["-Wl,-z,nodelete", "-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10"]);
     if cuda {
         cmd.args(["-ltorch_cuda", "-lc10_cuda"]);
+        match cuda_runtime(&torch.lib_dir) {
+            // CUDA graphs, side streams and memory statistics (libtch/byol_cuda.cpp).
+            Some((include, lib_dir, file)) => {
+                cmd.arg("-I").arg(include).arg("-DBYOL_WITH_CUDA");
+                cmd.arg(format!("-L{}", lib_dir.display()))
+                    .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+                    .arg(format!("-l:{file}"));
+            }
+            None => println!("cargo:warning=CUDA headers or libcudart not found: the shim has no CUDA graphs (set CUDA_HOME)"),
+        }
     }
     cmd.arg("-Wl,--as-needed");
     let status = cmd.status().expect("byol: could not run the C++ compiler");

@@ -90,12 +90,17 @@ bt_error bt_tensor_alias(bt_tensor t, bt_tensor *out) { OUT(t->t) }
 bt_error bt_tensor_from_data(const void *data, size_t nbytes, int dtype, const int64_t *shape,
                              size_t ndim, int device_type, int device_index, bt_tensor *out) {
   PROTECT({
-    auto host = at::empty(dims(shape, ndim), at::TensorOptions().dtype(scalar_type(dtype)));
+    auto device = device_of(device_type, device_index);
+    // For a GPU the staging copy is pinned and the upload asynchronous: it queues behind the
+    // work already on the stream instead of waiting for it (the pinned block is only reused once
+    // the copy is done).
+    bool pinned = device.is_cuda();
+    auto host = at::empty(dims(shape, ndim), at::TensorOptions().dtype(scalar_type(dtype)).pinned_memory(pinned));
     if (host.nbytes() != nbytes)
       throw std::invalid_argument("data holds " + std::to_string(nbytes) + " bytes but shape needs " +
                                   std::to_string(host.nbytes()));
     if (nbytes) std::memcpy(host.data_ptr(), data, nbytes);
-    *out = wrap(host.to(device_of(device_type, device_index)));
+    *out = wrap(host.to(device, /*non_blocking=*/pinned));
   })
 }
 
@@ -273,19 +278,6 @@ bt_error bt_foreach_norm(const bt_tensor *ts, size_t n, bt_tensor *outs) {
   PROTECT({
     auto norms = at::_foreach_norm(list(ts, n));
     for (size_t i = 0; i < n; ++i) outs[i] = wrap(norms[i]);
-  })
-}
-
-bt_error bt_foreach_ema_(const bt_tensor *ts, const bt_tensor *others, size_t n, double m) {
-  PROTECT({
-    auto targets = list(ts, n);
-#if TORCH_VERSION_MAJOR >= 2
-    at::_foreach_lerp_(targets, list(others, n), 1.0 - m);
-#else
-    // 1.13 has no _foreach_lerp_; two multi-tensor kernels give the same result.
-    at::_foreach_mul_(targets, m);
-    at::_foreach_add_(targets, list(others, n), 1.0 - m);
-#endif
   })
 }
 

@@ -114,8 +114,6 @@ bt_error bt_foreach_mul_scalar_(const bt_tensor *ts, size_t n, double s);
 bt_error bt_foreach_add_list_(const bt_tensor *ts, const bt_tensor *others, size_t n, double alpha);
 bt_error bt_foreach_mul_list_(const bt_tensor *ts, const bt_tensor *others, size_t n);
 bt_error bt_foreach_norm(const bt_tensor *ts, size_t n, bt_tensor *outs);
-/* ts[i] = m * ts[i] + (1 - m) * others[i], in one multi-tensor kernel where libtorch has one */
-bt_error bt_foreach_ema_(const bt_tensor *ts, const bt_tensor *others, size_t n, double m);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,10 @@ mod data;
 pub use data::*;
 mod vision;
 pub use vision::*;
+mod train;
+pub use train::*;
+mod cuda;
+pub use cuda::*;
 
 #[repr(C)]
 pub struct bt_tensor_s {
@@ -127,5 +131,4 @@ extern "C" {
     pub fn bt_foreach_add_list_(ts: *const bt_tensor, others: *const bt_tensor, n: usize, alpha: c_double) -> bt_error;
     pub fn bt_foreach_mul_list_(ts: *const bt_tensor, others: *const bt_tensor, n: usize) -> bt_error;
     pub fn bt_foreach_norm(ts: *const bt_tensor, n: usize, outs: *mut bt_tensor) -> bt_error;
-    pub fn bt_foreach_ema_(ts: *const bt_tensor, others: *const bt_tensor, n: usize, m: c_double) -> bt_error;
 }

@@ -2,6 +2,8 @@
 //!
 //! Tensors own a libtorch handle and free it on drop; every fallible call returns
 //! `Result<_, TorchError>` carrying libtorch's own message.
+mod amp;
+pub mod cuda;
 mod data;
 mod device;
 mod error;
@@ -14,6 +16,7 @@ mod store;
 mod tensor;
 mod vision;
 
+pub use amp::{autocast, set_cudnn_benchmark, Autocast, MemoryFormat};
 pub use data::{knn_classify, ImageLayout, KnnParams};
 pub use device::{Device, Kind};
 pub use error::{Result, TorchError};

@@ -354,10 +354,18 @@ pub mod foreach {
         Ok(outs.into_iter().map(|raw| Tensor { raw }).collect())
     }
 
-    /// Exponential moving average `ts[i] = m * ts[i] + (1 - m) * others[i]`.
-    pub fn ema_(ts: &[Tensor], others: &[Tensor], m: f64) -> Result<()> {
+    /// Exponential moving average `ts[i] = m * ts[i] + (1 - m) * others[i]`, with `m` a 0-d
+    /// tensor so that a captured step reads the current value on every replay.
+    pub fn ema_(ts: &[Tensor], others: &[Tensor], m: &Tensor) -> Result<()> {
         same_len(ts, others)?;
         let (a, b) = (raws(ts), raws(others));
-        check(unsafe { sys::bt_foreach_ema_(a.as_ptr(), b.as_ptr(), a.len(), m) })
+        check(unsafe { sys::bt_foreach_ema_tensor_(a.as_ptr(), b.as_ptr(), a.len(), m.raw) })
+    }
+
+    /// `ts[i] += sign * s * others[i]` with `s` a 0-d tensor (a learning rate on the device).
+    pub fn add_scaled_(ts: &[Tensor], others: &[Tensor], s: &Tensor, sign: f64) -> Result<()> {
+        same_len(ts, others)?;
+        let (a, b) = (raws(ts), raws(others));
+        check(unsafe { sys::bt_foreach_add_scaled_tensor_(a.as_ptr(), b.as_ptr(), a.len(), s.raw, sign) })
     }
 }

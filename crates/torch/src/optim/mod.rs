@@ -92,8 +92,10 @@ impl Optimizer {
         Ok((params, grads))
     }
 
-    /// One update from the current gradients, then the gradients are dropped.
-    pub fn step(&mut self) -> Result<()> {
+    /// One update from the current gradients with learning rate `lr` (a 0-d tensor on the
+    /// parameters' device, so a captured step reads its current value), then the gradients are
+    /// dropped. The configured `lr` is what callers fill it with.
+    pub fn step(&mut self, lr: &Tensor) -> Result<()> {
         let _no_grad = crate::grad::NoGradGuard::new()?;
         let (params, grads) = self.gradients()?;
         if let OptimizerConfig::Lars(c) = &self.config {
@@ -103,7 +105,7 @@ impl Optimizer {
         }
         let config = self.sgd().clone();
         let update = sgd::momentum_direction(&config, grads, &mut self.momentum_buffers)?;
-        crate::tensor::foreach::add_(&params, &update, -config.lr)?;
+        crate::tensor::foreach::add_scaled_(&params, &update, lr, -1.0)?;
         self.zero_grad()
     }
 

@@ -1,0 +1,108 @@
+//! CUDA graphs, side streams and memory statistics. In a shim built without CUDA every call
+//! returns an error (which is how callers learn to run eagerly instead).
+use crate::device::Device;
+use crate::error::{check, Result, TorchError};
+use crate::tensor::Tensor;
+use std::ptr::null_mut;
+use torch_sys as sys;
+
+/// Whether the shim was built with CUDA graph and stream support.
+pub fn cuda_support_built() -> bool {
+    unsafe { sys::bt_cuda_support_built() != 0 }
+}
+
+fn cuda_index(device: Device) -> Result<i32> {
+    match device {
+        Device::Cuda(i) => Ok(i as i32),
+        Device::Cpu => Err(TorchError::new("this needs a CUDA device, got cpu")),
+    }
+}
+
+/// Work queued while the scope lives goes to a side stream of `device` that first waits for the
+/// current stream (fork); `end` (or drop) makes the current stream wait for it (join). In a
+/// graph capture the fork and join become edges, so both streams' work may overlap on replay.
+pub struct StreamScope {
+    raw: sys::bt_stream_scope,
+}
+
+impl StreamScope {
+    pub fn begin(device: Device) -> Result<StreamScope> {
+        let mut raw = null_mut();
+        check(unsafe { sys::bt_stream_scope_begin(cuda_index(device)?, &mut raw) })?;
+        Ok(StreamScope { raw })
+    }
+
+    /// Back to the previous stream without waiting: work queued next overlaps the side stream's
+    /// until `end` joins them.
+    pub fn leave(&self) -> Result<()> {
+        check(unsafe { sys::bt_stream_scope_leave(self.raw) })
+    }
+
+    pub fn end(mut self) -> Result<()> {
+        let raw = std::mem::replace(&mut self.raw, null_mut());
+        check(unsafe { sys::bt_stream_scope_end(raw) })
+    }
+}
+
+impl Drop for StreamScope {
+    fn drop(&mut self) {
+        if !self.raw.is_null() {
+            let _ = check(unsafe { sys::bt_stream_scope_end(self.raw) });
+        }
+    }
+}
+
+/// Tells the caching allocator that `t` is also used on the current stream.
+pub fn record_stream(t: &Tensor) -> Result<()> {
+    check(unsafe { sys::bt_tensor_record_stream(t.raw) })
+}
+
+/// One captured CUDA graph (`at::cuda::CUDAGraph`).
+pub struct CudaGraph {
+    raw: sys::bt_cuda_graph,
+}
+
+// SAFETY: the graph is only used from the thread that owns its model (byol's compute thread).
+unsafe impl Send for CudaGraph {}
+
+impl CudaGraph {
+    /// Records (does not run) what `f` queues, on a side stream of `device` as capture requires.
+    /// Tensors that `f` allocates live in the graph's private memory pool and are rewritten on
+    /// every replay.
+    pub fn capture<T>(device: Device, f: impl FnOnce() -> Result<T>) -> Result<(CudaGraph, T)> {
+        let mut raw = null_mut();
+        check(unsafe { sys::bt_cuda_graph_new(&mut raw) })?;
+        let graph = CudaGraph { raw };
+        let scope = StreamScope::begin(device)?;
+        check(unsafe { sys::bt_cuda_graph_capture_begin(graph.raw) })?;
+        let result = f();
+        // End the capture whatever `f` did, so the stream is usable again; report f's error first.
+        let ended = check(unsafe { sys::bt_cuda_graph_capture_end(graph.raw) });
+        let joined = scope.end();
+        let value = result?;
+        ended?;
+        joined?;
+        Ok((graph, value))
+    }
+
+    pub fn replay(&self) -> Result<()> {
+        check(unsafe { sys::bt_cuda_graph_replay(self.raw) })
+    }
+}
+
+impl Drop for CudaGraph {
+    fn drop(&mut self) {
+        unsafe { sys::bt_cuda_graph_free(self.raw) }
+    }
+}
+
+/// Peak bytes (held by tensors, reserved by the caching allocator) since the last reset.
+pub fn cuda_peak_memory(device: Device) -> Result<(i64, i64)> {
+    let (mut allocated, mut reserved) = (0, 0);
+    check(unsafe { sys::bt_cuda_peak_memory(cuda_index(device)?, &mut allocated, &mut reserved) })?;
+    Ok((allocated, reserved))
+}
+
+pub fn cuda_reset_peak_memory(device: Device) -> Result<()> {
+    check(unsafe { sys::bt_cuda_reset_peak_memory(cuda_index(device)?) })
+}
