@@ -10,7 +10,11 @@ pub mod model;
 pub mod momentum;
 pub mod resnet;
 pub mod schedule;
+pub mod step;
+pub mod trainer;
 
 pub use heads::{HeadConfig, MlpHead};
 pub use model::{Byol, ByolConfig, Network, Part};
 pub use resnet::{ResNet18, Stem};
+pub use step::{Precision, StepOptions};
+pub use trainer::{GraphMode, Trainer, TrainerOptions};

@@ -4,9 +4,11 @@ use crate::heads::{HeadConfig, MlpHead};
 use crate::loss::byol_loss;
 use crate::momentum::MomentumUpdate;
 use crate::resnet::{ResNet18, Stem};
+use crate::step::StepOptions;
+use torch::cuda::{record_stream, StreamScope};
 use torch::nn::Mode;
 use torch::optim::{Optimizer, OptimizerConfig, SgdConfig};
-use torch::{no_grad, Device, Kind, ParamStore, Result, Role, Tensor, TorchError};
+use torch::{autocast, no_grad, Device, Kind, ParamStore, Result, Role, Tensor, TorchError};
 
 /// Everything that defines a model and how it trains. Defaults are Lightly's BYOL example.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +92,10 @@ pub struct Byol {
     momentum_update: MomentumUpdate,
     optimizer: Optimizer,
     steps: u64,
+    step_options: StepOptions,
+    /// The per-step scalars, on the device: a captured step reads them on every replay.
+    lr: Tensor,
+    momentum: Tensor,
 }
 
 impl Byol {
@@ -114,7 +120,22 @@ impl Byol {
 
         let momentum_update = ema_pairs(&target_store, &online_store, config.ema_buffers)?;
         let optimizer = Optimizer::new(config.optimizer.clone(), online_store.parameters()?);
-        Ok(Byol { config, online_store, target_store, online, prediction_head, target, momentum_update, optimizer, steps: 0 })
+        let lr = Tensor::full(&[], optimizer.lr(), Kind::Float, config.device)?;
+        let momentum = Tensor::full(&[], 1.0, Kind::Float, config.device)?;
+        Ok(Byol {
+            config,
+            online_store,
+            target_store,
+            online,
+            prediction_head,
+            target,
+            momentum_update,
+            optimizer,
+            steps: 0,
+            step_options: StepOptions::default(),
+            lr,
+            momentum,
+        })
     }
 
     pub fn config(&self) -> &ByolConfig {
@@ -145,12 +166,48 @@ impl Byol {
         self.steps = steps;
     }
 
-    /// Moves the target network towards the online one: `target = m * target + (1 - m) * online`.
-    pub fn update_target(&self, momentum: f64) -> Result<()> {
+    /// Drops the online network's gradients.
+    pub fn zero_grad(&self) -> Result<()> {
+        self.optimizer.zero_grad()
+    }
+
+    pub fn step_options(&self) -> StepOptions {
+        self.step_options
+    }
+
+    /// Changes how steps compute. Turning channels-last on or off re-lays the convolution weights
+    /// of both networks (and their momentum buffers) in place.
+    pub fn set_step_options(&mut self, options: StepOptions) -> Result<()> {
+        options.validate(self.config.device)?;
+        let format = options.memory_format();
+        if format != self.step_options.memory_format() {
+            let momentum_buffers = self.optimizer.momentum_buffers().unwrap_or(&[]);
+            let entries = self.online_store.entries().iter().chain(self.target_store.entries());
+            for t in entries.map(|e| &e.tensor).chain(momentum_buffers) {
+                if t.shape()?.len() == 4 {
+                    t.set_data(&t.contiguous_as(format)?)?;
+                }
+            }
+        }
+        self.step_options = options;
+        Ok(())
+    }
+
+    /// Sets the learning rate and target momentum the next steps read from the device. Filling
+    /// a device scalar queues a kernel; it never waits for the device.
+    pub fn set_step_scalars(&mut self, lr: f64, momentum: f64) -> Result<()> {
         if !(0.0..=1.0).contains(&momentum) {
             return Err(TorchError::new(format!("momentum must be in [0, 1], got {momentum}")));
         }
-        self.momentum_update.apply(momentum)
+        self.optimizer.set_lr(lr);
+        self.lr.fill_(lr)?;
+        self.momentum.fill_(momentum)
+    }
+
+    /// Moves the target network towards the online one: `target = m * target + (1 - m) * online`.
+    pub fn update_target(&mut self, momentum: f64) -> Result<()> {
+        self.set_step_scalars(self.optimizer.lr(), momentum)?;
+        self.momentum_update.apply(&self.momentum)
     }
 
     /// One BYOL step on two batches of views of the same images: update the target with
@@ -166,15 +223,37 @@ impl Byol {
                 view1.shape()?
             )));
         }
-        self.update_target(momentum)?;
-        let p0 = self.predict(view0)?;
-        let z0 = no_grad(|| self.target.project(view0))?;
-        let p1 = self.predict(view1)?;
-        let z1 = no_grad(|| self.target.project(view1))?;
-        let loss = byol_loss(&p0, &z0, &p1, &z1)?;
-        loss.backward()?;
-        self.optimizer.step()?;
+        self.set_step_scalars(self.optimizer.lr(), momentum)?;
+        let loss = self.step_on_device(view0, view1)?;
         self.steps += 1;
+        Ok(loss)
+    }
+
+    /// The step itself, with the learning rate and momentum read from the device
+    /// ([`Byol::set_step_scalars`]) and nothing read back to the host: what a CUDA graph
+    /// captures. The step counter is the caller's to advance.
+    pub fn step_on_device(&mut self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
+        self.momentum_update.apply(&self.momentum)?;
+        let format = self.step_options.memory_format();
+        let (v0, v1) = (view0.contiguous_as(format)?, view1.contiguous_as(format)?);
+        let (device, compute) = (self.config.device, self.step_options.precision.autocast());
+        // The target's forwards only read the target network: on their own stream they overlap
+        // the online network's forwards until the loss joins them.
+        let scope = if self.step_options.target_stream { Some(StreamScope::begin(device)?) } else { None };
+        let (z0, z1) = autocast(device, compute, || no_grad(|| Ok((self.target.project(&v0)?, self.target.project(&v1)?))))?;
+        if let Some(s) = &scope {
+            s.leave()?;
+        }
+        let (p0, p1) = autocast(device, compute, || Ok((self.predict(&v0)?, self.predict(&v1)?)))?;
+        if let Some(s) = scope {
+            s.end()?;
+            record_stream(&z0)?;
+            record_stream(&z1)?;
+        }
+        let float = |t: &Tensor| t.to_kind(Kind::Float);
+        let loss = byol_loss(&float(&p0)?, &float(&z0)?, &float(&p1)?, &float(&z1)?)?;
+        loss.backward()?;
+        self.optimizer.step(&self.lr)?;
         loss.detach()
     }
 

@@ -12,8 +12,9 @@ impl MomentumUpdate {
         MomentumUpdate { targets, onlines }
     }
 
-    /// `target = m * target + (1 - m) * online` for every pair, without recording gradients.
-    pub fn apply(&self, m: f64) -> Result<()> {
+    /// `target = m * target + (1 - m) * online` for every pair, without recording gradients;
+    /// `m` is a 0-d tensor on the networks' device.
+    pub fn apply(&self, m: &Tensor) -> Result<()> {
         let _no_grad = torch::NoGradGuard::new()?;
         foreach::ema_(&self.targets, &self.onlines, m)
     }

@@ -1,6 +1,6 @@
 //! The view pipeline (Lightly's order) and the `Augmenter` that makes both views of a batch.
 //!
-//! A call draws every random number of both views up front (one `[N, DRAWS]` uniform tensor per
+//! A call draws every random number of both views up front (one `[N, UNIFORMS]` uniform tensor per
 //! view from the augmenter's generator), turns them into per-image parameters with tensor
 //! arithmetic on the device, and then runs the transforms. On CUDA the batch goes through at once
 //! and every image runs every colour-jitter stage (masked), so nothing is read back to the host.
@@ -31,7 +31,7 @@ const BLUR: i64 = GRAY + 1;
 const SIGMA: i64 = BLUR + 1;
 const SOLARIZE: i64 = SIGMA + 1;
 /// Uniform numbers one image consumes per view.
-pub const DRAWS: i64 = SOLARIZE + 1;
+pub const UNIFORMS: i64 = SOLARIZE + 1;
 
 /// How a uint8 batch is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,12 @@ pub struct ViewParams {
 impl ViewParams {
     /// Draws the parameters of `n` images of `height x width` pixels.
     pub fn draw(config: &ViewConfig, n: i64, height: i64, width: i64, generator: &Generator, device: Device) -> Result<ViewParams> {
-        let u = Tensor::rand(&[n, DRAWS], Kind::Double, device, generator)?;
+        ViewParams::from_uniforms(config, &Tensor::rand(&[n, UNIFORMS], Kind::Double, device, generator)?, height, width)
+    }
+
+    /// The parameters made from `u`, float64 `[n, UNIFORMS]` uniforms in [0, 1): every random
+    /// choice of a view, so that a captured step can draw them before it and stay replayable.
+    pub fn from_uniforms(config: &ViewConfig, u: &Tensor, height: i64, width: i64) -> Result<ViewParams> {
         let flag = |i: i64, p: f64| column(&u, i)?.lt_scalar_f(p)?.cast(Kind::Double);
         let boxes = rrc::sample(&columns(&u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
         let rotate = flag(ROTATE, config.rr_prob)?;
@@ -321,6 +326,26 @@ impl Augmenter {
         let first = ViewParams::draw(&self.config.view1, n, height, width, &self.generator, self.device)?;
         let second = ViewParams::draw(&self.config.view2, n, height, width, &self.generator, self.device)?;
         Ok((first, second))
+    }
+
+    /// Fills `uniforms` (float64 `[N, UNIFORMS]` each, on this device) with the next draws of
+    /// both views, in place: the random part of [`Augmenter::views`], kept out of a captured step
+    /// so that replays follow this generator's stream (and its saved state) exactly.
+    pub fn draw_uniforms_into(&self, uniforms: &(Tensor, Tensor)) -> Result<()> {
+        uniforms.0.uniform_(0.0, 1.0, &self.generator)?;
+        uniforms.1.uniform_(0.0, 1.0, &self.generator)
+    }
+
+    /// The two views of a uint8 batch made from `uniforms` (see [`Augmenter::draw_uniforms_into`]):
+    /// the same views as [`Augmenter::views`] makes after the same draws.
+    pub fn views_from_uniforms(&self, images: &Tensor, layout: InputLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
+        let (_, h, w) = check_images(images, layout)?;
+        let single = SingleThreaded::new(self.device)?;
+        let params = (
+            ViewParams::from_uniforms(&self.config.view1, &uniforms.0, h, w)?,
+            ViewParams::from_uniforms(&self.config.view2, &uniforms.1, h, w)?,
+        );
+        self.run(images, layout, &params, single.threads)
     }
 
     /// The two normalised views (`[N, 3, S, S]`, float32 or bfloat16) of a uint8 batch on this
