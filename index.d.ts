@@ -55,6 +55,8 @@ export interface RuntimeInfo {
   threads: number
   cudaDeviceCount: number
   cudaAvailable: boolean
+  /** The libtorch shim was built with CUDA graph and stream support (against a CUDA libtorch). */
+  cudaGraphs: boolean
 }
 
 export function runtimeInfo(): RuntimeInfo
@@ -95,8 +97,10 @@ export function negativeCosineLoss(
 
 /** An opaque handle to images held natively (uint8 [N, H, W, 3]) on the CPU or a GPU. */
 export type DatasetHandle = { readonly __brand: 'ByolDataset' }
-/** An opaque handle to two augmented views of one batch, waiting for a training step. */
-export type BatchHandle = { readonly __brand: 'ByolBatch' }
+/** An opaque handle to a native trainer (model, dataset and augmenter bound together). */
+export type TrainerHandle = { readonly __brand: 'ByolTrainer' }
+/** An opaque handle to the losses of a queued chunk of steps, still on the device. */
+export type LossesHandle = { readonly __brand: 'ByolLosses' }
 
 export interface NativeDatasetOptions {
   /** Required when labels are given: labels lie in [0, numClasses). */
@@ -135,13 +139,40 @@ export function datasetLoad(
 ): Promise<DatasetHandle>
 export function datasetInfo(dataset: DatasetHandle): DatasetInfo
 export function datasetGather(dataset: DatasetHandle, indices: NativeTensor): Promise<NativeTensor>
-export function batchPrepare(
+/** How steps compute (crates/byol/src/step.rs); none of it changes the model's definition. */
+export interface NativeStepOptions {
+  /** `fp32` (default) or `bf16`: autocast to bfloat16 with float32 weights, BatchNorm statistics and loss. */
+  precision?: 'fp32' | 'bf16'
+  /** Convolution weights and views in channels-last layout (default false). */
+  channelsLast?: boolean
+  /** CUDA only: the target network's forwards on a second stream (default false). */
+  targetStream?: boolean
+}
+export function byolSetStepOptions(model: ModelHandle, options: NativeStepOptions): Promise<void>
+/** A trainer for batches of `batchSize` images of `dataset`; without an augmenter both views are the normalised images (tests). */
+export function trainerCreate(
+  model: ModelHandle,
   dataset: DatasetHandle,
-  indices: NativeTensor,
   augmenter: AugmenterHandle | null,
-  options?: { device?: string },
-): Promise<BatchHandle>
-export function byolTrainStep(model: ModelHandle, batch: BatchHandle, options: { momentum: number; lr?: number }): Promise<number>
+  options: { batchSize: number; cudaGraph?: boolean; warmupSteps?: number },
+): Promise<TrainerHandle>
+export interface TrainerRunResult {
+  losses: LossesHandle
+  steps: number
+  /** `graph`: steps replay a CUDA graph; `warmup`: eager steps before capture; `eager`: no graph (see `reason`). */
+  graph: 'graph' | 'warmup' | 'eager'
+  reason?: string
+}
+/** Queues one step per batch of `indices` (int64, whole batches); resolves once they are queued, not run. */
+export function trainerRun(
+  trainer: TrainerHandle,
+  indices: NativeTensor,
+  options: { lr: number; momentum: number; batchSize?: number },
+): Promise<TrainerRunResult>
+/** Waits for a chunk's steps and reads their losses (once). */
+export function trainerLosses(losses: LossesHandle): Promise<Float32Array>
+/** Peak bytes held by tensors and reserved by the caching allocator on a CUDA device since the last reset. */
+export function cudaPeakMemory(device: string, options?: { reset?: boolean }): Promise<{ allocated: number; reserved: number }>
 export function byolTrainingState(
   model: ModelHandle,
 ): Promise<{ steps: number; lr: number; momentumBuffers?: NativeTensor[] }>

@@ -11,7 +11,8 @@ mod napi;
 mod options;
 mod runtime;
 mod task;
-mod train;
+mod training_state;
+mod trainer;
 
 use js::{panic_message, Env, JsResult, Value};
 use napi::*;
@@ -47,10 +48,13 @@ const EXPORTS: &[(&str, Function)] = &[
     ("datasetLoad", dataset::load),
     ("datasetInfo", dataset::info),
     ("datasetGather", dataset::gather),
-    ("batchPrepare", train::prepare),
-    ("byolTrainStep", train::step),
-    ("byolTrainingState", train::training_state),
-    ("byolLoadTrainingState", train::load_training_state),
+    ("byolTrainingState", training_state::training_state),
+    ("byolLoadTrainingState", training_state::load_training_state),
+    ("byolSetStepOptions", trainer::set_step_options),
+    ("trainerCreate", trainer::create),
+    ("trainerRun", trainer::run),
+    ("trainerLosses", trainer::losses),
+    ("cudaPeakMemory", trainer::cuda_peak_memory),
     ("byolEmbedImages", knn::embed_uint8),
     ("byolEmbedDataset", knn::embed_dataset_js),
     ("byolKnnEvaluate", knn::evaluate),

@@ -19,6 +19,7 @@ pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
     env.set(info, "threads", env.number(torch::num_threads()? as f64)?)?;
     env.set(info, "cudaDeviceCount", env.number(cuda as f64)?)?;
     env.set(info, "cudaAvailable", env.boolean(cuda > 0)?)?;
+    env.set(info, "cudaGraphs", env.boolean(torch::cuda::cuda_support_built())?)?;
     Ok(info)
 }
 

@@ -1,0 +1,183 @@
+//! The native trainer: bound to one model, dataset and augmenter, it runs chunks of steps with
+//! the whole step on the device (a CUDA graph on CUDA). JavaScript queues a chunk, then reads the
+//! previous chunk's losses, so the device never waits for JavaScript between steps.
+use crate::augment;
+use crate::dataset;
+use crate::js::{Env, JsError, JsResult, Value};
+use crate::model;
+use crate::options::Options;
+use crate::task::{spawn, Finish};
+use byol::augment::Augmenter;
+use byol::dataset::ImageDataset;
+use byol::{Byol, GraphMode, Precision, StepOptions, Trainer, TrainerOptions};
+use std::sync::{Arc, Mutex, MutexGuard};
+use torch::{Device, Kind, Tensor};
+
+const TAG: u64 = 0x6279_6f6c_7472_6e72; // "byoltrnr"
+const LOSSES_TAG: u64 = 0x6279_6f6c_6c6f_7373; // "byolloss"
+
+#[repr(C)]
+struct TrainerHandle {
+    tag: u64,
+    model: Arc<Mutex<Byol>>,
+    dataset: Arc<Mutex<ImageDataset>>,
+    augmenter: Option<Arc<Mutex<Augmenter>>>,
+    trainer: Arc<Mutex<Trainer>>,
+}
+
+/// A chunk's losses, still on the device until read.
+#[repr(C)]
+struct LossesHandle {
+    tag: u64,
+    steps: i64,
+    losses: Mutex<Option<Tensor>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
+    Ok(Box::new(value))
+}
+
+fn trainer_handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a TrainerHandle> {
+    let message = || JsError::type_error("trainer must be a handle returned by trainerCreate");
+    let h: &TrainerHandle = env.external_ref(value, "trainer").map_err(|_| message())?;
+    if h.tag != TAG {
+        return Err(message());
+    }
+    Ok(h)
+}
+
+fn mode_name(mode: &GraphMode) -> (&'static str, Option<String>) {
+    match mode {
+        GraphMode::Captured => ("graph", None),
+        GraphMode::WarmingUp(_) => ("warmup", None),
+        GraphMode::Eager(reason) => ("eager", Some(reason.clone())),
+    }
+}
+
+/// `trainerCreate(model, dataset, augmenter | null, { batchSize, cudaGraph?, warmupSteps? })
+/// -> Promise<TrainerHandle>`
+pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let m = model::handle(env, args[0])?.model.clone();
+    let d = dataset::handle(env, args[1], "dataset")?.dataset.clone();
+    let a = if env.is_nullish(args[2])? { None } else { Some(augment::handle(env, args[2], "augmenter")?.augmenter.clone()) };
+    let o = Options::new(env, args[3], "options")?;
+    let batch_size = o.required_number("batchSize", 2.0, (1 << 24) as f64)?;
+    if batch_size.fract() != 0.0 {
+        return Err(JsError::range_error(format!("options.batchSize must be an integer, got {batch_size}")));
+    }
+    let batch_size = batch_size as i64;
+    let options = TrainerOptions {
+        cuda_graph: o.boolean("cudaGraph", true)?,
+        warmup_steps: o.integer("warmupSteps", 3, 1, 1000)? as usize,
+    };
+    spawn(env, "byol.trainerCreate", move || {
+        let trainer = {
+            let model = model::lock(&m);
+            let augmenter = a.as_ref().map(|a| augment::lock(a));
+            if model.config().device.is_cuda() {
+                // cuDNN autotuning, as the PyTorch reference turns on.
+                torch::set_cudnn_benchmark(true)?;
+            }
+            Trainer::new(options, &model, &dataset::lock(&d), augmenter.as_deref(), batch_size)?
+        };
+        let handle = TrainerHandle { tag: TAG, model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(trainer)) };
+        finish(move |env| env.external(handle))
+    })
+}
+
+/// `trainerRun(trainer, indices: BigInt64Array, { lr, momentum, batchSize? }) -> Promise<{ losses,
+/// steps, graph: 'graph' | 'warmup' | 'eager', reason?: string }>`: queues one step per batch of
+/// indices (batches of the trainer's size unless `batchSize` says otherwise); `losses` is read
+/// later with `trainerLosses`.
+pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = trainer_handle(env, args[0])?;
+    let indices = dataset::indices_arg(env, args[1], "indices")?;
+    let o = Options::new(env, args[2], "options")?;
+    let lr = o.required_number("lr", 0.0, f64::MAX)?;
+    let momentum = o.required_number("momentum", 0.0, 1.0)?;
+    let batch_size = o.integer("batchSize", 0, 0, 1 << 24)?;
+    let (m, d, a, t) = (h.model.clone(), h.dataset.clone(), h.augmenter.clone(), h.trainer.clone());
+    spawn(env, "byol.trainerRun", move || {
+        let mut trainer = lock(&t);
+        let mut model = model::lock(&m);
+        let augmenter = a.as_ref().map(|a| augment::lock(a));
+        let b = if batch_size == 0 { trainer.batch_size() } else { batch_size };
+        let losses = trainer.run(&mut model, &dataset::lock(&d), augmenter.as_deref(), &indices, b, lr, momentum)?;
+        let steps = losses.numel()? as i64;
+        let (graph, reason) = mode_name(trainer.mode());
+        finish(move |env| {
+            let o = env.object()?;
+            env.set(o, "losses", env.external(LossesHandle { tag: LOSSES_TAG, steps, losses: Mutex::new(Some(losses)) })?)?;
+            env.set(o, "steps", env.number(steps as f64)?)?;
+            env.set(o, "graph", env.string(graph)?)?;
+            env.set(o, "reason", match &reason { Some(r) => env.string(r)?, None => env.undefined()? })?;
+            Ok(o)
+        })
+    })
+}
+
+/// `trainerLosses(losses) -> Promise<Float32Array>`: waits for the chunk's steps and reads their
+/// losses (once).
+pub fn losses(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let message = || JsError::type_error("losses must be the handle from a trainerRun result");
+    let h: &LossesHandle = env.external_ref(args[0], "losses").map_err(|_| message())?;
+    if h.tag != LOSSES_TAG {
+        return Err(message());
+    }
+    let losses = lock(&h.losses)
+        .take()
+        .ok_or_else(|| JsError::error(format!("the losses of these {} steps were already read", h.steps)))?;
+    spawn(env, "byol.trainerLosses", move || {
+        let bytes = losses.to_bytes()?;
+        finish(move |env| env.typed_array(crate::napi::NAPI_FLOAT32_ARRAY, &bytes, Kind::Float.element_size()))
+    })
+}
+
+/// `byolSetStepOptions(model, { precision: 'fp32' | 'bf16', channelsLast, targetStream })`
+pub fn set_step_options(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = model::handle(env, args[0])?;
+    let o = Options::new(env, args[1], "options")?;
+    let precision = o.choice("precision", "fp32", &["fp32", "bf16"])?;
+    let options = StepOptions {
+        precision: Precision::parse(&precision).map_err(|e| JsError::range_error(e.to_string()))?,
+        channels_last: o.boolean("channelsLast", false)?,
+        target_stream: o.boolean("targetStream", false)?,
+    };
+    options.validate(h.device).map_err(|e| JsError::range_error(e.to_string()))?;
+    let m = h.model.clone();
+    spawn(env, "byol.setStepOptions", move || {
+        model::lock(&m).set_step_options(options)?;
+        finish(|env| env.undefined())
+    })
+}
+
+fn cuda_device(env: &Env, value: Value) -> JsResult<Device> {
+    let device = crate::config::device(&env.to_string(value, "device")?)?;
+    if !device.is_cuda() {
+        return Err(JsError::range_error(format!("device must be a CUDA device, got {device}")));
+    }
+    Ok(device)
+}
+
+/// `cudaPeakMemory(device, { reset? }) -> Promise<{ allocated, reserved }>`: peak bytes since the
+/// last reset; `reset: true` starts a new measurement after reading.
+pub fn cuda_peak_memory(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let device = cuda_device(env, args[0])?;
+    let reset = Options::new(env, args[1], "options")?.boolean("reset", false)?;
+    spawn(env, "byol.cudaPeakMemory", move || {
+        let (allocated, reserved) = torch::cuda::cuda_peak_memory(device)?;
+        if reset {
+            torch::cuda::cuda_reset_peak_memory(device)?;
+        }
+        finish(move |env| {
+            let o = env.object()?;
+            env.set(o, "allocated", env.number(allocated as f64)?)?;
+            env.set(o, "reserved", env.number(reserved as f64)?)?;
+            Ok(o)
+        })
+    })
+}
