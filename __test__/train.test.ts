@@ -76,7 +76,7 @@ test('device auto trains on the CPU when libtorch sees no CUDA device', async (t
   t.is(r.train.device, 'cpu')
 })
 
-test('an aborted signal stops at the next step boundary and leaves a checkpoint', async (t) => {
+test('an aborted signal stops after the steps already queued and leaves a checkpoint', async (t) => {
   const dir = tmpDir('abort')
   const controller = new AbortController()
   const r = await train({
@@ -89,13 +89,14 @@ test('an aborted signal stops at the next step boundary and leaves a checkpoint'
     callbacks: { onBatchEnd: (step) => (step === 6 ? controller.abort() : undefined) },
   })
   t.true(r.aborted)
-  t.is(r.steps, 6)
-  t.is(r.stepLosses.length, 6)
+  // Step 7 was queued (one chunk of lossEvery = 1 ahead) when step 6 was reported.
+  t.is(r.steps, 7)
+  t.is(r.stepLosses.length, 7)
   t.is(r.history.length, 1)
   const ckpt = await readCheckpoint(dir)
-  t.deepEqual(ckpt.state.position, { epoch: 1, batch: 2 })
-  t.is(ckpt.state.steps, 6)
-  t.is(ckpt.state.epochLosses.length, 2)
+  t.deepEqual(ckpt.state.position, { epoch: 1, batch: 3 })
+  t.is(ckpt.state.steps, 7)
+  t.is(ckpt.state.epochLosses.length, 3)
   t.false(fs.existsSync(path.join(dir, 'backbone.safetensors')), 'no export for an unfinished run')
   const before = new AbortController()
   before.abort()

@@ -48,6 +48,12 @@ export class Byol {
     return native.byolStep(this.handle, view0, view1, options)
   }
 
+  /** How steps compute: precision (`fp32`, `bf16`), channels-last layout, a second CUDA stream
+   * for the target network. Changes speed and rounding, not the model. */
+  setStepOptions(options: Native.NativeStepOptions): Promise<void> {
+    return native.byolSetStepOptions(this.handle, options)
+  }
+
   /** Where the model lives: `cpu`, `cuda:0`, ... (`auto` resolved). */
   get device(): string {
     return native.byolDevice(this.handle)

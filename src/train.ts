@@ -1,7 +1,8 @@
 // train(): the Lightly BYOL example (or another preset) on a dataset, from TypeScript.
-// JavaScript orchestrates (epochs, schedules, callbacks, checkpoints); every batch is gathered,
-// augmented and stepped natively on byol's compute thread, and the next batch is queued while
-// the current step runs, so the event loop stays free.
+// JavaScript orchestrates (epochs, schedules, callbacks, checkpoints); the native trainer runs
+// whole steps (gather, views, forwards, loss, backward, optimizer, EMA) on the device, in chunks
+// of `lossEvery` steps whose losses are read one chunk later, so neither the event loop nor the
+// device waits for the other.
 import path = require('path')
 import {
   CheckpointState,
@@ -27,7 +28,9 @@ import { ConfigOverrides, learningRate, resolveConfig, TrainConfig } from './pre
 import { RunDir } from './run'
 import { runtimeInfo } from './runtime'
 import { cosineSchedule } from './schedule'
+import { resolveStepOptions, ResolvedStepOptions, StepOptions } from './step-options'
 import { createViews, ViewMaker } from './views'
+import { indexTensor } from './data/dataset'
 
 export type { EpochLogs } from './checkpoint'
 
@@ -40,13 +43,19 @@ export interface BatchLogs {
   loss: number
   lr: number
   momentum: number
-  /** Images (pairs of views) per second of this step, including the wait for its batch. */
+  /** Images (pairs of views) per second over this step's chunk of `lossEvery` steps. */
   imagesPerSecond: number
 }
 
 /** Callbacks in the style of tfjs `model.fit`; each may return a promise, which is awaited. */
 export interface TrainCallbacks {
-  onTrainBegin?: (logs: { config: TrainConfig; device: string; batchesPerEpoch: number; startEpoch: number }) => void | Promise<void>
+  onTrainBegin?: (logs: {
+    config: TrainConfig
+    device: string
+    batchesPerEpoch: number
+    startEpoch: number
+    step: ResolvedStepOptions
+  }) => void | Promise<void>
   onEpochBegin?: (epoch: number, logs: { lr: number; momentum: number }) => void | Promise<void>
   /** `step` counts optimizer steps from the start of the run. */
   onBatchEnd?: (step: number, logs: BatchLogs) => void | Promise<void>
@@ -54,7 +63,7 @@ export interface TrainCallbacks {
   onTrainEnd?: (result: TrainResult) => void | Promise<void>
 }
 
-export interface TrainOptions extends ConfigOverrides {
+export interface TrainOptions extends ConfigOverrides, StepOptions {
   /** Training images: a folder (ImageFolder or flat; or a folder with `train/` and `test/`; or the
    * CIFAR-10 binary release), uint8 images in memory, or a dataset. Needed unless resuming. */
   data?: DataSource
@@ -75,11 +84,12 @@ export interface TrainOptions extends ConfigOverrides {
   resume?: string | boolean
   /** Start from these backbone weights (safetensors, torchvision names). */
   init?: string
-  /** Stops training at the next step boundary (a checkpoint is written when there is a run directory). */
+  /** Stops training once the steps already queued have run (at most one chunk of `lossEvery`
+   * steps after the one being reported); a checkpoint is written when there is a run directory. */
   signal?: AbortSignal
   callbacks?: TrainCallbacks
-  /** Prepare the next batch while the current step runs (default true). */
-  prefetch?: boolean
+  /** Where messages such as "CUDA graph captured" go (default: standard error). */
+  log?: (message: string) => void
   /** Image folders: cache location, corrupt-file handling, decoding progress. */
   cacheDir?: FolderOptions['cacheDir']
   skipCorrupt?: boolean
@@ -118,11 +128,24 @@ interface Position {
   batch: number
 }
 
-interface Prepared {
-  position: Position
-  size: number
-  augmenterBefore: unknown
-  batch: Native.BatchHandle
+/** A chunk of steps queued on the device whose losses have not been read yet. */
+interface Queued {
+  epoch: number
+  firstBatch: number
+  images: number
+  lr: number
+  momentum: number
+  run: Native.TrainerRunResult
+}
+
+function concat(batches: BigInt64Array[]): BigInt64Array {
+  const out = new BigInt64Array(batches.reduce((n, b) => n + b.length, 0))
+  let at = 0
+  for (const b of batches) {
+    out.set(b, at)
+    at += b.length
+  }
+  return out
 }
 
 const DEVICE_DATA_LIMIT = 2 ** 31
@@ -212,11 +235,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new RangeError(`the last batch would hold 1 image, which training-mode BatchNorm cannot use; use dropLast or another batchSize`)
   }
 
+  const step = resolveStepOptions(options, device)
+  const log = options.log ?? ((message: string) => process.stderr.write(`byol: ${message}\n`))
   const model = await Byol.create(modelOptions(config, device))
   if (ckpt) await restoreModel(model, ckpt)
   else if (options.init) await loadBackbone(model, options.init)
+  await model.setStepOptions({ precision: step.precision, channelsLast: step.channelsLast, targetStream: step.targetStream })
   const views: ViewMaker = await createViews(config, device, options.augmenter)
   if (ckpt) await views.setState(ckpt.state.augmenter)
+  const trainer = await native.trainerCreate(modelHandle(model), trainData.handle, views.handle, {
+    batchSize: config.batchSize,
+    cudaGraph: step.cudaGraph,
+  })
 
   const history: EpochLogs[] = ckpt ? [...ckpt.state.history] : []
   let position: Position = ckpt ? { ...ckpt.state.position } : { epoch: 0, batch: 0 }
@@ -237,6 +267,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       classes: trainData.classes,
       skipped: trainData.meta.skipped,
       runtime: runtimeInfo(),
+      step,
       node: process.version,
       resumedFrom: ckpt ? { position: ckpt.state.position, steps: ckpt.state.steps } : undefined,
     })
@@ -246,27 +277,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const momentumOf = (epoch: number) =>
     config.momentum.schedule === 'cosine' ? cosineSchedule(epoch, config.epochs, config.momentum.start, config.momentum.end) : config.momentum.start
   const epochCache = new Map<number, BigInt64Array[]>()
-  const batchIndices = (p: Position) => {
-    if (!epochCache.has(p.epoch)) {
+  const epochIndices = (epoch: number) => {
+    if (!epochCache.has(epoch)) {
       epochCache.clear()
-      epochCache.set(p.epoch, epochBatches(trainData.length, p.epoch, config))
+      epochCache.set(epoch, epochBatches(trainData.length, epoch, config))
     }
-    return epochCache.get(p.epoch)![p.batch]
+    return epochCache.get(epoch)!
   }
-  const next = (p: Position): Position | undefined => {
-    const q = p.batch + 1 < batches ? { epoch: p.epoch, batch: p.batch + 1 } : { epoch: p.epoch + 1, batch: 0 }
-    return q.epoch < config.epochs ? q : undefined
-  }
-  const prepare = async (p: Position): Promise<Prepared> => {
-    const augmenterBefore = await views.state()
-    const indices = batchIndices(p)
-    const batch = await views.prepare(trainData, indices, device)
-    return { position: p, size: indices.length, augmenterBefore, batch }
-  }
-  // A prefetch that is never awaited (abort, error) must not surface as an unhandled rejection.
-  const track = (p: Promise<Prepared>) => {
-    p.catch(() => undefined)
-    return p
+  let graphState: string | undefined
+  const noteGraph = (run: Native.TrainerRunResult) => {
+    const state = run.graph === 'eager' ? `eager: ${run.reason}` : run.graph
+    if (state === graphState) return
+    graphState = state
+    if (run.graph === 'graph') log('CUDA graph captured: each step is now one graph replay')
+    else if (run.graph === 'eager' && step.cudaGraph) log(`steps run eagerly: ${run.reason}`)
   }
 
   const checkpointState = async (augmenter: unknown): Promise<CheckpointState> => ({
@@ -289,10 +313,41 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   const cb = options.callbacks ?? {}
-  await cb.onTrainBegin?.({ config, device, batchesPerEpoch: batches, startEpoch: position.epoch })
+  await cb.onTrainBegin?.({ config, device, batchesPerEpoch: batches, startEpoch: position.epoch, step })
   let aborted = false
-  let pending: Promise<Prepared> | undefined = position.epoch < config.epochs ? track(prepare(position)) : undefined
-  const prefetch = options.prefetch ?? true
+  let inflight: Queued | undefined
+  let chunkClock = Date.now()
+  // Reads a chunk's losses (waiting for its steps) and reports its steps.
+  const report = async (q: Queued) => {
+    const losses = await native.trainerLosses(q.run.losses)
+    const now = Date.now()
+    const seconds = (now - chunkClock) / 1000
+    chunkClock = now
+    epochSeconds += seconds
+    for (let i = 0; i < losses.length; i++) {
+      const loss = losses[i]
+      if (!Number.isFinite(loss)) {
+        throw new Error(
+          `loss is ${loss} at step ${steps + 1} (epoch ${q.epoch}, batch ${q.firstBatch + i}); training stopped` +
+            (lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : '') +
+            '. A learning rate that is too high is the usual cause.',
+        )
+      }
+      steps++
+      epochLosses.push(loss)
+      stepLosses.push(loss)
+      const logs: BatchLogs = {
+        epoch: q.epoch,
+        batch: q.firstBatch + i,
+        batches,
+        loss,
+        lr: q.lr,
+        momentum: q.momentum,
+        imagesPerSecond: seconds > 0 ? q.images / seconds : 0,
+      }
+      await cb.onBatchEnd?.(steps, logs)
+    }
+  }
 
   try {
     while (position.epoch < config.epochs) {
@@ -300,46 +355,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const lr = learningRate(config, epoch)
       const momentum = momentumOf(epoch)
       if (position.batch === 0) await cb.onEpochBegin?.(epoch, { lr, momentum })
-      while (position.epoch === epoch) {
-        if (options.signal?.aborted) {
-          aborted = true
-          // The checkpoint resumes at this batch, with the augmenter as it was before making it.
-          const prepared = pending ? await pending : undefined
-          await writeCheckpoint(prepared ? prepared.augmenterBefore : await views.state())
-          pending = undefined
-          break
-        }
-        const t0 = Date.now()
-        const prepared = await pending!
-        const following = next(position)
-        pending = following && prefetch ? track(prepare(following)) : undefined
-        const loss = await native.byolTrainStep(modelHandle(model), prepared.batch, { momentum, lr })
-        if (!Number.isFinite(loss)) {
-          throw new Error(
-            `loss is ${loss} at step ${steps + 1} (epoch ${epoch}, batch ${position.batch}); training stopped` +
-              (lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : '') +
-              '. A learning rate that is too high is the usual cause.',
-          )
-        }
-        const seconds = (Date.now() - t0) / 1000
-        steps++
-        epochLosses.push(loss)
-        stepLosses.push(loss)
-        epochSeconds += seconds
-        const batchLogs: BatchLogs = {
-          epoch,
-          batch: position.batch,
-          batches,
-          loss,
-          lr,
-          momentum,
-          imagesPerSecond: seconds > 0 ? prepared.size / seconds : 0,
-        }
-        await cb.onBatchEnd?.(steps, batchLogs)
-        position = following ?? { epoch: epoch + 1, batch: 0 }
-        if (following && !prefetch) pending = track(prepare(following))
+      const list = epochIndices(epoch)
+      chunkClock = Date.now()
+      while (position.epoch === epoch && !options.signal?.aborted) {
+        // A chunk: up to lossEvery batches of one size (a smaller last batch is a chunk of its own).
+        const first = position.batch
+        let n = 1
+        while (n < step.lossEvery && first + n < batches && list[first + n].length === list[first].length) n++
+        const chunk = list.slice(first, first + n)
+        const run = await native.trainerRun(trainer, indexTensor(concat(chunk)), { lr, momentum, batchSize: chunk[0].length })
+        noteGraph(run)
+        const previous = inflight
+        inflight = { epoch, firstBatch: first, images: chunk.reduce((a, b) => a + b.length, 0), lr, momentum, run }
+        position = first + n < batches ? { epoch, batch: first + n } : { epoch: epoch + 1, batch: 0 }
+        // This chunk is queued: now read the previous one, which the device has (nearly) done.
+        if (previous) await report(previous)
       }
-      if (aborted) break
+      const last = inflight
+      inflight = undefined
+      if (last) await report(last)
+      if (options.signal?.aborted) {
+        // Every queued step has run: the checkpoint resumes at the next batch with the augmenter as it is now.
+        aborted = true
+        await writeCheckpoint(await views.state())
+        break
+      }
 
       const logs: EpochLogs = {
         epoch,
@@ -350,23 +390,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         seconds: epochSeconds,
         steps: epochLosses.length,
       }
-      const last = epoch === config.epochs - 1
-      if (testData && (last || (evalEvery > 0 && (epoch + 1) % evalEvery === 0))) {
+      const final = epoch === config.epochs - 1
+      if (testData && (final || (evalEvery > 0 && (epoch + 1) % evalEvery === 0))) {
         logs.knnTop1 = (await knnEvaluate(model, trainData, testData, config.knn)).top1
       }
       history.push(logs)
       epochLosses = []
       epochSeconds = 0
       if (runDir) await runDir.writeHistory(history, caption)
-      if (checkpointFile && (last || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
-        const prepared = pending ? await pending : undefined
-        await writeCheckpoint(prepared ? prepared.augmenterBefore : await views.state())
+      if (checkpointFile && (final || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
+        await writeCheckpoint(await views.state())
       }
       await cb.onEpochEnd?.(epoch, logs)
     }
   } finally {
-    // Settle a prefetch still in flight before returning or throwing.
-    if (pending) await pending.catch(() => undefined)
+    // Wait for steps still queued before returning or throwing.
+    const unread = inflight?.run.losses
+    if (unread) await Promise.resolve().then(() => native.trainerLosses(unread)).catch(() => undefined)
   }
 
   if (runDir && !aborted) await exportBackbone(model, runDir.file('backbone'), { 'byol.config': JSON.stringify(config) })

@@ -1,23 +1,22 @@
-// Turning a batch of dataset indices into two augmented views on the training device.
+// The two views of every training batch: the augmenter the native trainer runs inside each step,
+// and its random state, which checkpoints keep.
 import { Augmenter, AugmentOptions } from './augment'
-import type { Dataset } from './data/dataset'
-import { indexTensor } from './data/dataset'
-import { native, Native } from './native'
+import type { Native } from './native'
 import type { TrainConfig } from './presets'
 
-/** Makes the views of a batch natively; its random state is saved in checkpoints (as JSON). */
+/** Makes the views of each batch natively; its random state is saved in checkpoints (as JSON). */
 export interface ViewMaker {
-  prepare(dataset: Dataset, indices: BigInt64Array, device: string): Promise<Native.BatchHandle>
+  /** The augmenter the trainer runs, or null for unaugmented views. */
+  readonly handle: Native.AugmenterHandle | null
   state(): Promise<unknown>
   setState(state: unknown): Promise<void>
 }
 
-/** The augmenter of issue 3, run natively inside batch preparation. */
 class Augmented implements ViewMaker {
   constructor(private readonly augmenter: Augmenter) {}
 
-  prepare(dataset: Dataset, indices: BigInt64Array, device: string): Promise<Native.BatchHandle> {
-    return native.batchPrepare(dataset.handle, indexTensor(indices), this.augmenter.handle, { device })
+  get handle(): Native.AugmenterHandle {
+    return this.augmenter.handle
   }
 
   async state(): Promise<unknown> {
@@ -35,9 +34,7 @@ class Augmented implements ViewMaker {
 
 /** Both views are the normalised images, unaugmented (tests and diagnostics). */
 class Identity implements ViewMaker {
-  prepare(dataset: Dataset, indices: BigInt64Array, device: string): Promise<Native.BatchHandle> {
-    return native.batchPrepare(dataset.handle, indexTensor(indices), null, { device })
-  }
+  readonly handle = null
   async state(): Promise<unknown> {
     return null
   }

@@ -1,0 +1,59 @@
+// How training steps compute on the device: precision, CUDA graphs, memory layout, streams and
+// how often losses come back. `auto` means the fastest correct setting for the device.
+import { native } from './native'
+
+export type Precision = 'fp32' | 'bf16'
+
+export interface StepOptions {
+  /** `bf16`: convolutions and matrix products in bfloat16 under autocast, with float32 weights,
+   * BatchNorm statistics and loss. `auto` (default): bf16 on CUDA, fp32 on the CPU. */
+  precision?: Precision | 'auto'
+  /** Capture the whole step (gather, augmentations, forwards, loss, backward, optimizer, EMA)
+   * once as a CUDA graph and replay it. `auto` (default): on CUDA. Where capture is impossible
+   * steps run eagerly and the log says why. */
+  cudaGraph?: boolean | 'auto'
+  /** Convolution weights and views in channels-last layout. `auto` (default): on CUDA. */
+  channelsLast?: boolean | 'auto'
+  /** CUDA: the target network's forwards on a second stream, overlapping the online network's.
+   * `auto` (default): on CUDA. */
+  targetStream?: boolean | 'auto'
+  /** Steps queued per native call; their losses come back together, one call later, so the
+   * device never waits for JavaScript. Default: 50 on CUDA, 1 on the CPU. */
+  lossEvery?: number
+}
+
+export interface ResolvedStepOptions {
+  precision: Precision
+  cudaGraph: boolean
+  channelsLast: boolean
+  targetStream: boolean
+  lossEvery: number
+}
+
+function flag(name: string, v: boolean | 'auto' | undefined, auto: boolean): boolean {
+  if (v === undefined || v === 'auto') return auto
+  if (typeof v !== 'boolean') throw new TypeError(`${name} must be true, false or 'auto', got ${JSON.stringify(v)}`)
+  return v
+}
+
+export function resolveStepOptions(o: StepOptions, device: string): ResolvedStepOptions {
+  const cuda = device.startsWith('cuda')
+  const precision = o.precision === undefined || o.precision === 'auto' ? (cuda ? 'bf16' : 'fp32') : o.precision
+  if (precision !== 'fp32' && precision !== 'bf16') throw new RangeError(`precision must be 'fp32', 'bf16' or 'auto', got ${JSON.stringify(o.precision)}`)
+  const targetStream = flag('targetStream', o.targetStream, cuda)
+  if (targetStream && !cuda) throw new RangeError(`targetStream needs a CUDA device; training runs on ${device}`)
+  const lossEvery = o.lossEvery ?? (cuda ? 50 : 1)
+  if (!Number.isInteger(lossEvery) || lossEvery < 1) throw new RangeError(`lossEvery must be a positive integer, got ${o.lossEvery}`)
+  return {
+    precision,
+    cudaGraph: flag('cudaGraph', o.cudaGraph, cuda),
+    channelsLast: flag('channelsLast', o.channelsLast, cuda),
+    targetStream,
+    lossEvery,
+  }
+}
+
+/** Whether this build can capture CUDA graphs at all (the shim was built against a CUDA libtorch). */
+export function cudaGraphsBuilt(): boolean {
+  return native.runtimeInfo().cudaGraphs
+}
