@@ -147,6 +147,9 @@ export interface NativeStepOptions {
   channelsLast?: boolean
   /** CUDA only: the target network's forwards on a second stream (default false). */
   targetStream?: boolean
+  /** Both views through each network as one batch (default false). Fewer, larger kernels, but
+   * BatchNorm then normalises over both views together: not the reference's semantics. */
+  jointViews?: boolean
 }
 export function byolSetStepOptions(model: ModelHandle, options: NativeStepOptions): Promise<void>
 /** A trainer for batches of `batchSize` images of `dataset`; without an augmenter both views are the normalised images (tests). */

@@ -17,6 +17,10 @@ export interface StepOptions {
   /** CUDA: the target network's forwards on a second stream, overlapping the online network's.
    * `auto` (default): on CUDA. */
   targetStream?: boolean | 'auto'
+  /** Both views through each network as one batch of 2N (default false): fewer, larger kernels,
+   * but BatchNorm then normalises over both views together, which changes the reference's
+   * semantics. */
+  jointViews?: boolean
   /** Steps queued per native call; their losses come back together, one call later, so the
    * device never waits for JavaScript. Default: 50 on CUDA, 1 on the CPU. */
   lossEvery?: number
@@ -27,6 +31,7 @@ export interface ResolvedStepOptions {
   cudaGraph: boolean
   channelsLast: boolean
   targetStream: boolean
+  jointViews: boolean
   lossEvery: number
 }
 
@@ -49,6 +54,7 @@ export function resolveStepOptions(o: StepOptions, device: string): ResolvedStep
     cudaGraph: flag('cudaGraph', o.cudaGraph, cuda),
     channelsLast: flag('channelsLast', o.channelsLast, cuda),
     targetStream,
+    jointViews: flag('jointViews', o.jointViews, false),
     lossEvery,
   }
 }

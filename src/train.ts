@@ -240,7 +240,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const model = await Byol.create(modelOptions(config, device))
   if (ckpt) await restoreModel(model, ckpt)
   else if (options.init) await loadBackbone(model, options.init)
-  await model.setStepOptions({ precision: step.precision, channelsLast: step.channelsLast, targetStream: step.targetStream })
+  await model.setStepOptions({ precision: step.precision, channelsLast: step.channelsLast, targetStream: step.targetStream, jointViews: step.jointViews })
   const views: ViewMaker = await createViews(config, device, options.augmenter)
   if (ckpt) await views.setState(ckpt.state.augmenter)
   const trainer = await native.trainerCreate(modelHandle(model), trainData.handle, views.handle, {

@@ -240,11 +240,12 @@ impl Byol {
         // The target's forwards only read the target network: on their own stream they overlap
         // the online network's forwards until the loss joins them.
         let scope = if self.step_options.target_stream { Some(StreamScope::begin(device)?) } else { None };
-        let (z0, z1) = autocast(device, compute, || no_grad(|| Ok((self.target.project(&v0)?, self.target.project(&v1)?))))?;
+        let joint = self.step_options.joint_views;
+        let (z0, z1) = autocast(device, compute, || no_grad(|| both_views(joint, &v0, &v1, |v| self.target.project(v))))?;
         if let Some(s) = &scope {
             s.leave()?;
         }
-        let (p0, p1) = autocast(device, compute, || Ok((self.predict(&v0)?, self.predict(&v1)?)))?;
+        let (p0, p1) = autocast(device, compute, || both_views(joint, &v0, &v1, |v| self.predict(v)))?;
         if let Some(s) = scope {
             s.end()?;
             record_stream(&z0)?;
@@ -311,6 +312,16 @@ impl Byol {
         }
         Ok(())
     }
+}
+
+/// `f` of each view: two calls, or with `joint` one call on both views as one batch, split after.
+fn both_views(joint: bool, v0: &Tensor, v1: &Tensor, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<(Tensor, Tensor)> {
+    if !joint {
+        return Ok((f(v0)?, f(v1)?));
+    }
+    let n = v0.shape()?[0];
+    let out = f(&Tensor::cat(&[v0, v1], 0)?)?;
+    Ok((out.narrow(0, 0, n)?, out.narrow(0, n, n)?))
 }
 
 /// A head's input must be `[N, features]`.

@@ -44,12 +44,15 @@ pub struct StepOptions {
     /// CUDA only: the target network's forward passes run on a second stream, concurrently with
     /// the online network's (they only meet in the loss).
     pub target_stream: bool,
+    /// Both views through each network as one batch of 2N: half the kernel launches, larger
+    /// kernels, but BatchNorm normalises over both views together, which the reference does not.
+    pub joint_views: bool,
 }
 
 impl Default for StepOptions {
-    /// Float32, contiguous, one stream: the reference's eager step.
+    /// Float32, contiguous, one stream, views apart: the reference's eager step.
     fn default() -> Self {
-        StepOptions { precision: Precision::Float32, channels_last: false, target_stream: false }
+        StepOptions { precision: Precision::Float32, channels_last: false, target_stream: false, joint_views: false }
     }
 }
 

@@ -137,7 +137,7 @@ pub fn losses(env: &Env, args: &[Value]) -> JsResult<Value> {
     })
 }
 
-/// `byolSetStepOptions(model, { precision: 'fp32' | 'bf16', channelsLast, targetStream })`
+/// `byolSetStepOptions(model, { precision: 'fp32' | 'bf16', channelsLast, targetStream, jointViews })`
 pub fn set_step_options(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = model::handle(env, args[0])?;
     let o = Options::new(env, args[1], "options")?;
@@ -146,6 +146,7 @@ pub fn set_step_options(env: &Env, args: &[Value]) -> JsResult<Value> {
         precision: Precision::parse(&precision).map_err(|e| JsError::range_error(e.to_string()))?,
         channels_last: o.boolean("channelsLast", false)?,
         target_stream: o.boolean("targetStream", false)?,
+        joint_views: o.boolean("jointViews", false)?,
     };
     options.validate(h.device).map_err(|e| JsError::range_error(e.to_string()))?;
     let m = h.model.clone();
