@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: String(Math.max(1, os.cpus().length - 2)) },
     // dense bf16 tensor-core peak used for the "share of peak" column (the figure the issue uses)
     'peak-tflops': { type: 'string', default: '790' },
-    ablations: { type: 'boolean', default: true },
+    'no-ablations': { type: 'boolean', default: false },
   },
 })
 const steps = Number(args.steps)
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       const refs: Record<string, Reference> = {}
       for (const mode of d.name === 'synthetic' ? ['lightly', 'gpuaug', 'graph'] : ['graph']) refs[mode] = reference(mode, c, d.refData)
       refDevice = refDevice || refs.graph.device || ''
-      const variants = d.name === 'synthetic' && args.ablations ? [BEST, ...ABLATIONS] : [BEST]
+      const variants = d.name === 'synthetic' && !args['no-ablations'] ? [BEST, ...ABLATIONS] : [BEST]
       const line = (name: string, ips: number | undefined, extra: { graph?: string; peakMiB?: number; error?: string }) => {
         const ratio = (m: string) => (ips && refs[m]?.images_per_s ? (ips / refs[m].images_per_s!).toFixed(2) : '-')
         const tflops = ips && (ips * GFLOP_PER_IMAGE[c.stem]) / 1000

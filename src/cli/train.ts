@@ -29,6 +29,12 @@ export const spec: CommandSpec = {
     'cache-dir': { type: 'string', value: 'DIR', help: 'where decoded images are cached', default: '$BYOL_CACHE_DIR or ~/.cache/byol' },
     'no-cache': { type: 'boolean', help: 'decode the images without reading or writing a cache' },
     'skip-corrupt': { type: 'boolean', help: 'skip images that fail to decode (they are listed in config.json) instead of stopping' },
+    precision: { type: 'string', value: 'P', help: 'fp32, bf16 (autocast; float32 weights, BatchNorm statistics and loss) or auto: bf16 on CUDA', default: 'auto' },
+    'no-cuda-graph': { type: 'boolean', help: 'run every step eagerly instead of replaying a captured CUDA graph (CUDA)' },
+    'no-channels-last': { type: 'boolean', help: 'keep convolution weights and views in NCHW layout (CUDA uses channels-last by default)' },
+    'no-target-stream': { type: 'boolean', help: 'run the target network on the same CUDA stream as the online network' },
+    'joint-views': { type: 'boolean', help: 'both views through each network as one batch: faster, but BatchNorm then mixes the views (not the reference)' },
+    'loss-every': { type: 'string', value: 'N', help: 'steps queued per native call; their losses come back together', default: '50 on CUDA, 1 on the CPU' },
     json: { type: 'boolean', help: 'print one JSON object per epoch (and a final result object) instead of text' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress bar' },
   },
@@ -90,13 +96,21 @@ export async function run(p: Parsed): Promise<number> {
     init: stringOption(v, 'init'),
     cacheDir: v['no-cache'] === true ? false : stringOption(v, 'cache-dir'),
     skipCorrupt: v['skip-corrupt'] === true,
+    precision: choiceOption(v, 'precision', ['fp32', 'bf16', 'auto'] as const),
+    cudaGraph: v['no-cuda-graph'] === true ? false : undefined,
+    channelsLast: v['no-channels-last'] === true ? false : undefined,
+    targetStream: v['no-target-stream'] === true ? false : undefined,
+    jointViews: v['joint-views'] === true ? true : undefined,
+    lossEvery: intOption(v, 'loss-every', 1),
+    log: (message) => log(`byol: ${message}`),
     signal: controller.signal,
     onDataProgress: showBar ? (split, done, total) => bar.update(`decoding ${split} images`, done, total) : undefined,
     callbacks: {
-      onTrainBegin: ({ config, device, batchesPerEpoch: batches, startEpoch }) => {
+      onTrainBegin: ({ config, device, batchesPerEpoch: batches, startEpoch, step }) => {
         const what = `${config.preset}, ${config.epochs} epochs of ${batches} batches of ${config.batchSize}, ${config.imageSize}x${config.imageSize}`
-        if (json) print(JSON.stringify({ type: 'start', config, device, batchesPerEpoch: batches, startEpoch, runDir: path.resolve(out) }))
-        else log(`byol train: ${what}, device ${device}${startEpoch > 0 ? `, resuming at epoch ${startEpoch}` : ''}\nrun directory: ${path.resolve(out)}`)
+        const how = [step.precision, step.cudaGraph ? 'CUDA graph' : 'eager', step.channelsLast ? 'channels-last' : undefined, step.targetStream ? 'target on its own stream' : undefined, step.jointViews ? 'joint views' : undefined]
+        if (json) print(JSON.stringify({ type: 'start', config, device, step, batchesPerEpoch: batches, startEpoch, runDir: path.resolve(out) }))
+        else log(`byol train: ${what}, device ${device} (${how.filter(Boolean).join(', ')})${startEpoch > 0 ? `, resuming at epoch ${startEpoch}` : ''}\nrun directory: ${path.resolve(out)}`)
       },
       onEpochBegin: () => {
         epochStart = Date.now()
