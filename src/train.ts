@@ -43,7 +43,7 @@ export interface BatchLogs {
   loss: number
   lr: number
   momentum: number
-  /** Images (pairs of views) per second over this step's chunk of `lossEvery` steps. */
+  /** Images (pairs of views) per second in this epoch so far (steps only, not evaluation). */
   imagesPerSecond: number
 }
 
@@ -316,14 +316,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   await cb.onTrainBegin?.({ config, device, batchesPerEpoch: batches, startEpoch: position.epoch, step })
   let aborted = false
   let inflight: Queued | undefined
-  let chunkClock = Date.now()
+  // The epoch's step time: what a resumed checkpoint had, plus the time since this call's part of
+  // the epoch began (chunks overlap on the device, so only the running total is meaningful).
+  let epochClock = { start: process.hrtime.bigint(), before: epochSeconds, images: 0 }
   // Reads a chunk's losses (waiting for its steps) and reports its steps.
   const report = async (q: Queued) => {
     const losses = await native.trainerLosses(q.run.losses)
-    const now = Date.now()
-    const seconds = (now - chunkClock) / 1000
-    chunkClock = now
-    epochSeconds += seconds
+    epochSeconds = epochClock.before + Number(process.hrtime.bigint() - epochClock.start) / 1e9
+    epochClock.images += q.images
+    const rate = epochClock.images / Math.max(epochSeconds - epochClock.before, 1e-9)
     for (let i = 0; i < losses.length; i++) {
       const loss = losses[i]
       if (!Number.isFinite(loss)) {
@@ -343,7 +344,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         loss,
         lr: q.lr,
         momentum: q.momentum,
-        imagesPerSecond: seconds > 0 ? q.images / seconds : 0,
+        imagesPerSecond: rate,
       }
       await cb.onBatchEnd?.(steps, logs)
     }
@@ -356,7 +357,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const momentum = momentumOf(epoch)
       if (position.batch === 0) await cb.onEpochBegin?.(epoch, { lr, momentum })
       const list = epochIndices(epoch)
-      chunkClock = Date.now()
+      epochClock = { start: process.hrtime.bigint(), before: epochSeconds, images: 0 }
       while (position.epoch === epoch && !options.signal?.aborted) {
         // A chunk: up to lossEvery batches of one size (a smaller last batch is a chunk of its own).
         const first = position.batch
