@@ -142,10 +142,12 @@ test.serial('npx byol doctor reports libtorch, CUDA, threads, addon, shim and th
   t.regex(r.stdout, /libtorch\s+\d+\.\d+\S* at \//)
   t.regex(r.stdout, /threads\s+\d+/)
   t.regex(r.stdout, /CUDA\s+(not available|available, \d+ device)/)
+  t.regex(r.stdout, /CUDA graphs\s+(built into the shim|not built)/)
   t.regex(r.stdout, /device 'auto'\s+(cpu|cuda:0)/)
   const json = JSON.parse(spawnSync(bin, ['doctor', '--json'], { cwd: project, encoding: 'utf8' }).stdout)
   t.true(json.ok)
   t.is(json.autoDevice, json.cuda.available ? 'cuda:0' : 'cpu')
+  t.is(typeof json.cuda.graphs, 'boolean')
   t.true(json.libtorch.loaded)
 })
 

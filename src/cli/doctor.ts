@@ -46,7 +46,7 @@ export interface DoctorReport {
   shim: { path?: string; exists: boolean; builtAgainst?: Partial<Libtorch> & { builtAt?: string } }
   libtorch: { version?: string; path?: string; loaded: boolean; search: string[]; found?: Libtorch }
   threads?: number
-  cuda: { available: boolean; deviceCount: number; devices: string[] }
+  cuda: { available: boolean; deviceCount: number; devices: string[]; graphs: boolean }
   autoDevice?: string
   error?: string
 }
@@ -88,16 +88,16 @@ export function doctor(): DoctorReport {
       builtAgainst: shimPath ? lt.shimInfo(path.dirname(shimPath)) : undefined,
     },
     libtorch: { loaded: false, search: search.tried, found: search.libtorch },
-    cuda: { available: false, deviceCount: 0, devices: [] },
+    cuda: { available: false, deviceCount: 0, devices: [], graphs: false },
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const native = require(path.join(root, 'index.js'))
-    const info = native.runtimeInfo() as { libtorch: string; threads: number; cudaDeviceCount: number; cudaAvailable: boolean }
+    const info = native.runtimeInfo() as { libtorch: string; threads: number; cudaDeviceCount: number; cudaAvailable: boolean; cudaGraphs: boolean }
     const libPath = loadedLibtorch()
     report.libtorch = { ...report.libtorch, loaded: true, version: info.libtorch, path: libPath ? path.dirname(libPath) : undefined }
     report.threads = info.threads
-    report.cuda = { available: info.cudaAvailable, deviceCount: info.cudaDeviceCount, devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [] }
+    report.cuda = { available: info.cudaAvailable, deviceCount: info.cudaDeviceCount, devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [], graphs: info.cudaGraphs }
     report.autoDevice = info.cudaAvailable ? 'cuda:0' : 'cpu'
     report.ok = true
   } catch (e) {
@@ -120,6 +120,7 @@ export function formatReport(r: DoctorReport): string {
   if (r.threads !== undefined) rows.push(['threads', String(r.threads)])
   if (r.ok) {
     rows.push(['CUDA', r.cuda.available ? `available, ${r.cuda.deviceCount} device(s)${r.cuda.devices.length ? `: ${r.cuda.devices.map((d, i) => `cuda:${i} ${d}`).join(', ')}` : ''}` : 'not available'])
+    rows.push(['CUDA graphs', r.cuda.graphs ? 'built into the shim' : 'not built (a CPU libtorch, or no CUDA headers at build time): steps on a GPU run eagerly'])
     rows.push(["device 'auto'", r.autoDevice ?? '?'])
   }
   const width = Math.max(...rows.map(([k]) => k.length)) + 2
