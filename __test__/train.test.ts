@@ -105,6 +105,29 @@ test('an aborted signal stops after the steps already queued and leaves a checkp
   t.true(none.aborted)
 })
 
+test('an abort on the last step of an epoch ends that epoch normally, and the next one stops before its first step', async (t) => {
+  const dir = tmpDir('abort-boundary')
+  const controller = new AbortController()
+  const begun: number[] = []
+  const r = await train({
+    ...base,
+    data: small(),
+    epochs: 3,
+    batchSize: 8,
+    runDir: dir,
+    signal: controller.signal,
+    // lossEvery 1: step 4 (the last of epoch 0) is reported after step 5 was queued, so abort on step 3.
+    callbacks: { onEpochBegin: (e) => void begun.push(e), onBatchEnd: (step) => (step === 3 ? controller.abort() : undefined) },
+  })
+  t.true(r.aborted)
+  t.is(r.steps, 4)
+  t.deepEqual(r.history.map((h) => [h.epoch, h.steps]), [[0, 4]])
+  const ckpt = await readCheckpoint(dir)
+  t.deepEqual(ckpt.state.position, { epoch: 1, batch: 0 })
+  t.deepEqual(ckpt.state.epochLosses, [], 'no losses of the finished epoch are carried into the next')
+  t.is(ckpt.state.history.length, 1)
+})
+
 test('kNN accuracy is measured every evalEvery epochs and after the last, on the test split', async (t) => {
   const r = await train({ ...base, data: classImages(48, 16, 4, 1), testData: classImages(16, 16, 4, 2), epochs: 3, batchSize: 16, evalEvery: 2, knn: { k: 5 } })
   t.deepEqual(r.history.map((h) => h.knnTop1 !== undefined), [false, true, true])

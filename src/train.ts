@@ -375,7 +375,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const last = inflight
       inflight = undefined
       if (last) await report(last)
-      if (options.signal?.aborted) {
+      // An abort that came with the epoch's last step lets the epoch end normally (logs, evaluation,
+      // checkpoint); the next epoch then stops before its first step.
+      if (options.signal?.aborted && position.epoch === epoch) {
         // Every queued step has run: the checkpoint resumes at the next batch with the augmenter as it is now.
         aborted = true
         await writeCheckpoint(await views.state())
