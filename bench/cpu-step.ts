@@ -2,7 +2,9 @@
 // next to the PyTorch reference (../shared/bench/byol_torch_ref.py --mode compute) measured in
 // the same run, with peak RSS of both. Each side runs in its own process; they alternate so that
 // drift of the machine affects both alike.
-//   node dist/bench/cpu-step.js [--steps 10] [--warmup 2] [--rounds 2] [--threads 2]
+//   node dist/bench/cpu-step.js [--steps 10] [--warmup 2] [--rounds 2] [--threads 2] [--precision bf16] [--channels-last]
+// With --precision bf16 byol computes under bf16 autocast (float32 weights and loss) while the
+// reference stays float32: its compute mode has no CPU bf16, so that ratio mixes precisions.
 import { execFileSync } from 'child_process'
 import os from 'os'
 import path from 'path'
@@ -17,6 +19,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     batch: { type: 'string', default: '256' },
     worker: { type: 'boolean', default: false },
+    precision: { type: 'string', default: 'fp32' },
+    'channels-last': { type: 'boolean', default: false },
   },
 })
 const steps = Number(args.steps)
@@ -35,6 +39,7 @@ interface Result {
 async function worker(): Promise<Result> {
   setNumThreads(threads)
   const model = await Byol.create({})
+  await model.setStepOptions({ precision: args.precision as 'fp32' | 'bf16', channelsLast: args['channels-last'] })
   const view = () => {
     const data = new Float32Array(batch * 3 * 32 * 32)
     for (let i = 0; i < data.length; i++) data[i] = Math.random() * 4 - 2
@@ -82,8 +87,9 @@ function main() {
   console.log(`${steps} timed steps after ${warmup} warm-up steps, best of ${args.rounds} alternating rounds`)
   console.log('| implementation | images/s | peak RSS (MB) |')
   console.log('|---|---|---|')
-  console.log(`| byol | ${best(ours).toFixed(1)} | ${peak(ours).toFixed(0)} |`)
-  console.log(`| PyTorch reference (--mode compute) | ${best(refs).toFixed(1)} | ${peak(refs).toFixed(0)} |`)
+  const how = [args.precision, args['channels-last'] ? 'channels-last' : undefined].filter(Boolean).join(', ')
+  console.log(`| byol (${how}) | ${best(ours).toFixed(1)} | ${peak(ours).toFixed(0)} |`)
+  console.log(`| PyTorch reference (--mode compute, fp32) | ${best(refs).toFixed(1)} | ${peak(refs).toFixed(0)} |`)
   console.log(`| ratio | ${ratio.toFixed(3)} | |`)
   console.log(
     JSON.stringify({
@@ -92,6 +98,8 @@ function main() {
       threads,
       batch,
       steps,
+      precision: args.precision,
+      channelsLast: args['channels-last'],
       ours: ours.map((r) => r.imagesPerS),
       reference: refs.map((r) => r.imagesPerS),
       ratio,

@@ -4,6 +4,7 @@
 //
 //   node dist/bench/quality.js --data datasets/cifar10 --lists .bench/quality-lists.json \
 //       [--epochs 3] [--batch 256] [--seed 0] [--recipe lightly-example|cifar10-benchmark]
+//       [--precision auto|fp32|bf16] [--channels-last]
 //
 // --lists names the train and test files (paths relative to --data, with labels): the subset
 // the reference uses (its seeded shuffle and limits), written by bench/quality.sh.
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '256' },
       seed: { type: 'string', default: '0' },
       recipe: { type: 'string', default: 'lightly-example' },
+      precision: { type: 'string', default: 'auto' },
+      'channels-last': { type: 'boolean', default: false },
     },
   })
   if (!values.data || !values.lists) throw new Error('usage: quality.js --data DIR --lists FILE [--epochs N] [--batch N] [--seed N] [--recipe NAME]')
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
   const trainData = await load(values.data, lists.train, lists.classes)
   const testData = await load(values.data, lists.test, lists.classes)
   const info = runtimeInfo()
-  console.log(JSON.stringify({ train: trainData.length, test: testData.length, train_hash: lists.train_hash, test_hash: lists.test_hash, recipe: values.recipe, libtorch: info.libtorch, threads: info.threads }))
+  console.log(JSON.stringify({ train: trainData.length, test: testData.length, train_hash: lists.train_hash, test_hash: lists.test_hash, recipe: values.recipe, precision: values.precision, channels_last: values['channels-last'], libtorch: info.libtorch, threads: info.threads }))
   const t0 = Date.now()
   await train({
     preset: values.recipe as PresetName,
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     evalEvery: 1,
     device: 'auto',
+    precision: values.precision as 'auto',
+    channelsLast: values['channels-last'] ? true : 'auto',
     callbacks: {
       onEpochEnd: (epoch, logs) =>
         console.log(JSON.stringify({ epoch, loss: Number(logs.loss.toFixed(5)), knn_top1: Number(logs.knnTop1!.toFixed(4)), seconds: Number(((Date.now() - t0) / 1000).toFixed(1)), images_per_s: Number(logs.imagesPerSecond.toFixed(1)) })),

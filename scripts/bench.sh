@@ -10,3 +10,7 @@ for bench in cpu-step augment; do
   echo "== bench/$bench.ts"
   node "dist/bench/$bench.js"
 done
+# The same step under bf16 autocast with channels-last layout (fast where the CPU has bf16
+# instructions; the reference stays float32).
+echo "== bench/cpu-step.ts --precision bf16 --channels-last"
+node dist/bench/cpu-step.js --precision bf16 --channels-last
