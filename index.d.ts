@@ -61,6 +61,8 @@ export interface RuntimeInfo {
 
 export function runtimeInfo(): RuntimeInfo
 export function setNumThreads(threads: number): void
+/** Only deterministic cuDNN algorithms from now on (as `torch.backends.cudnn.deterministic`). */
+export function setCudnnDeterministic(enabled: boolean): void
 /** Test-only: panics in native code on purpose (`sync`: while called, `async`: on the compute thread). */
 export function __testPanic(where: 'sync' | 'async'): Promise<never>
 export function cosineSchedule(step: number, maxSteps: number, start: number, end: number): number

@@ -27,6 +27,7 @@ const MAX_ARGS: usize = 8;
 const EXPORTS: &[(&str, Function)] = &[
     ("runtimeInfo", runtime::runtime_info),
     ("setNumThreads", runtime::set_num_threads),
+    ("setCudnnDeterministic", runtime::set_cudnn_deterministic),
     ("cosineSchedule", runtime::cosine_schedule),
     ("__testPanic", runtime::test_panic),
     ("createByol", model::create),

@@ -33,6 +33,14 @@ pub fn set_num_threads(env: &Env, args: &[Value]) -> JsResult<Value> {
     env.undefined()
 }
 
+/// `setCudnnDeterministic(enabled)`: only deterministic cuDNN algorithms from now on (for
+/// reproducible GPU runs and tests that compare two runs bit for bit).
+pub fn set_cudnn_deterministic(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let enabled = env.to_bool(args[0], "enabled")?;
+    torch::set_cudnn_deterministic(enabled)?;
+    env.undefined()
+}
+
 /// `cosineSchedule(step, maxSteps, start, end)`
 pub fn cosine_schedule(env: &Env, args: &[Value]) -> JsResult<Value> {
     let step = non_negative_integer(env, args[0], "step")?;

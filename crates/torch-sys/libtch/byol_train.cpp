@@ -128,4 +128,8 @@ bt_error bt_cudnn_set_benchmark(int enabled) {
   PROTECT(at::globalContext().setBenchmarkCuDNN(enabled != 0))
 }
 
+bt_error bt_cudnn_set_deterministic(int enabled) {
+  PROTECT(at::globalContext().setDeterministicCuDNN(enabled != 0))
+}
+
 }  // extern "C"

@@ -36,6 +36,8 @@ bt_error bt_foreach_add_scaled_tensor_(const bt_tensor *ts, const bt_tensor *oth
 
 /* cuDNN's autotuner (torch.backends.cudnn.benchmark) */
 bt_error bt_cudnn_set_benchmark(int enabled);
+/* Only deterministic cuDNN algorithms (torch.backends.cudnn.deterministic) */
+bt_error bt_cudnn_set_deterministic(int enabled);
 
 #ifdef __cplusplus
 }

@@ -21,4 +21,5 @@ extern "C" {
         sign: c_double,
     ) -> bt_error;
     pub fn bt_cudnn_set_benchmark(enabled: c_int) -> bt_error;
+    pub fn bt_cudnn_set_deterministic(enabled: c_int) -> bt_error;
 }

@@ -77,3 +77,9 @@ pub fn autocast<T>(device: Device, kind: Option<Kind>, f: impl FnOnce() -> Resul
 pub fn set_cudnn_benchmark(enabled: bool) -> Result<()> {
     check(unsafe { sys::bt_cudnn_set_benchmark(enabled as i32) })
 }
+
+/// Only deterministic cuDNN algorithms (`torch.backends.cudnn.deterministic = True`): the same
+/// inputs then give bit-identical results, at some cost in speed.
+pub fn set_cudnn_deterministic(enabled: bool) -> Result<()> {
+    check(unsafe { sys::bt_cudnn_set_deterministic(enabled as i32) })
+}

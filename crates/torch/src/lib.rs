@@ -16,7 +16,7 @@ mod store;
 mod tensor;
 mod vision;
 
-pub use amp::{autocast, set_cudnn_benchmark, Autocast, MemoryFormat};
+pub use amp::{autocast, set_cudnn_benchmark, set_cudnn_deterministic, Autocast, MemoryFormat};
 pub use data::{knn_classify, ImageLayout, KnnParams};
 pub use device::{Device, Kind};
 pub use error::{Result, TorchError};
