@@ -76,9 +76,11 @@ test('device auto trains on the CPU when libtorch sees no CUDA device', async (t
   t.is(r.train.device, 'cpu')
 })
 
-test('an aborted signal stops after the steps already queued and leaves a checkpoint', async (t) => {
-  const dir = tmpDir('abort')
+/** A 3-epoch run of 4 batches per epoch that aborts when step `at` is reported. */
+async function abortedRun(prefix: string, at: number) {
+  const dir = tmpDir(prefix)
   const controller = new AbortController()
+  const begun: number[] = []
   const r = await train({
     ...base,
     data: small(),
@@ -86,8 +88,13 @@ test('an aborted signal stops after the steps already queued and leaves a checkp
     batchSize: 8,
     runDir: dir,
     signal: controller.signal,
-    callbacks: { onBatchEnd: (step) => (step === 6 ? controller.abort() : undefined) },
+    callbacks: { onEpochBegin: (e) => void begun.push(e), onBatchEnd: (step) => (step === at ? controller.abort() : undefined) },
   })
+  return { r, dir, begun }
+}
+
+test('an aborted signal stops after the steps already queued and leaves a checkpoint', async (t) => {
+  const { r, dir } = await abortedRun('abort', 6)
   t.true(r.aborted)
   // Step 7 was queued (one chunk of lossEvery = 1 ahead) when step 6 was reported.
   t.is(r.steps, 7)
@@ -106,22 +113,12 @@ test('an aborted signal stops after the steps already queued and leaves a checkp
 })
 
 test('an abort on the last step of an epoch ends that epoch normally, and the next one stops before its first step', async (t) => {
-  const dir = tmpDir('abort-boundary')
-  const controller = new AbortController()
-  const begun: number[] = []
-  const r = await train({
-    ...base,
-    data: small(),
-    epochs: 3,
-    batchSize: 8,
-    runDir: dir,
-    signal: controller.signal,
-    // lossEvery 1: step 4 (the last of epoch 0) is reported after step 5 was queued, so abort on step 3.
-    callbacks: { onEpochBegin: (e) => void begun.push(e), onBatchEnd: (step) => (step === 3 ? controller.abort() : undefined) },
-  })
+  // lossEvery 1: when step 3 is reported, step 4 (the last of epoch 0) is already queued.
+  const { r, dir, begun } = await abortedRun('abort-boundary', 3)
   t.true(r.aborted)
   t.is(r.steps, 4)
   t.deepEqual(r.history.map((h) => [h.epoch, h.steps]), [[0, 4]])
+  t.deepEqual(begun, [0, 1])
   const ckpt = await readCheckpoint(dir)
   t.deepEqual(ckpt.state.position, { epoch: 1, batch: 0 })
   t.deepEqual(ckpt.state.epochLosses, [], 'no losses of the finished epoch are carried into the next')
