@@ -17,4 +17,4 @@ pub use heads::{HeadConfig, MlpHead};
 pub use model::{Byol, ByolConfig, Network, Part};
 pub use resnet::{ResNet18, Stem};
 pub use step::{Precision, StepOptions};
-pub use trainer::{GraphMode, Trainer, TrainerOptions};
+pub use trainer::{GraphMode, QueuedLosses, Trainer, TrainerOptions};

@@ -7,11 +7,12 @@
 //! written into those buffers before each replay, outside the graph, without waiting for the
 //! device: an index copy and two uniform fills from the augmenter's own generator. The random
 //! stream is therefore the augmenter's, step for step, whether the step is replayed or eager.
-//! Losses stay on the device; the caller reads a chunk's losses when it chooses.
+//! A chunk's losses are copied to the host behind its steps, and reading them waits for those
+//! steps only, not for the chunks queued after them.
 use crate::augment::{Augmenter, InputLayout, UNIFORMS};
 use crate::dataset::{normalize_images, ImageDataset};
 use crate::model::Byol;
-use torch::cuda::{CudaGraph, StreamScope};
+use torch::cuda::{to_host_async, CudaEvent, CudaGraph, StreamScope};
 use torch::{Device, Kind, Result, Tensor, TorchError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,35 @@ pub enum GraphMode {
     WarmingUp(usize),
     /// Steps are replays of the captured graph.
     Captured,
+}
+
+/// The losses of a chunk of queued steps, on their way to the host.
+pub struct QueuedLosses {
+    host: Tensor,
+    done: Option<CudaEvent>,
+}
+
+impl QueuedLosses {
+    fn queue(losses: &Tensor, device: Device) -> Result<QueuedLosses> {
+        if !device.is_cuda() || !torch::cuda::cuda_support_built() {
+            // Reading then waits for everything queued, which costs nothing on the CPU.
+            return Ok(QueuedLosses { host: losses.alias()?, done: None });
+        }
+        let host = to_host_async(losses)?;
+        Ok(QueuedLosses { host, done: Some(CudaEvent::record(device)?) })
+    }
+
+    pub fn steps(&self) -> Result<usize> {
+        self.host.numel()
+    }
+
+    /// Waits for the chunk's steps (not for steps queued after them) and returns their losses.
+    pub fn read(self) -> Result<Vec<f32>> {
+        if let Some(done) = &self.done {
+            done.synchronize()?;
+        }
+        self.host.to_f32_vec()
+    }
 }
 
 /// What a step reads besides the model: the batch's dataset rows and both views' random draws.
@@ -111,7 +141,7 @@ impl Trainer {
     }
 
     /// Queues one step per `batch_size` indices (rows of `data`) with learning rate `lr` and
-    /// target momentum `momentum`, and returns their losses, float32 `[steps]` on the device.
+    /// target momentum `momentum`, and returns their losses, queued for the host.
     /// Nothing here waits for the device. Batches of another size than the trainer's (a last,
     /// smaller batch) run eagerly.
     #[allow(clippy::too_many_arguments)]
@@ -124,7 +154,7 @@ impl Trainer {
         batch_size: i64,
         lr: f64,
         momentum: f64,
-    ) -> Result<Tensor> {
+    ) -> Result<QueuedLosses> {
         if batch_size < 2 || indices.is_empty() || indices.len() as i64 % batch_size != 0 {
             return Err(TorchError::new(format!(
                 "indices must be whole batches of batchSize >= 2, got {} indices in batches of {batch_size}",
@@ -160,7 +190,7 @@ impl Trainer {
             losses.narrow(0, s, 1)?.copy_(&loss.reshape(&[1])?)?;
             model.set_steps(model.steps() + 1);
         }
-        Ok(losses)
+        QueuedLosses::queue(&losses, self.device)
     }
 
     fn step(&mut self, model: &mut Byol, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {

@@ -1,6 +1,7 @@
 //! The native trainer: bound to one model, dataset and augmenter, it runs chunks of steps with
 //! the whole step on the device (a CUDA graph on CUDA). JavaScript queues a chunk, then reads the
-//! previous chunk's losses, so the device never waits for JavaScript between steps.
+//! previous chunk's losses (which waits for that chunk only), so the device never waits for
+//! JavaScript between steps.
 use crate::augment;
 use crate::dataset;
 use crate::js::{Env, JsError, JsResult, Value};
@@ -9,9 +10,9 @@ use crate::options::Options;
 use crate::task::{spawn, Finish};
 use byol::augment::Augmenter;
 use byol::dataset::ImageDataset;
-use byol::{Byol, GraphMode, Precision, StepOptions, Trainer, TrainerOptions};
+use byol::{Byol, GraphMode, Precision, QueuedLosses, StepOptions, Trainer, TrainerOptions};
 use std::sync::{Arc, Mutex, MutexGuard};
-use torch::{Device, Kind, Tensor};
+use torch::{Device, Kind};
 
 const TAG: u64 = 0x6279_6f6c_7472_6e72; // "byoltrnr"
 const LOSSES_TAG: u64 = 0x6279_6f6c_6c6f_7373; // "byolloss"
@@ -25,12 +26,12 @@ struct TrainerHandle {
     trainer: Arc<Mutex<Trainer>>,
 }
 
-/// A chunk's losses, still on the device until read.
+/// A chunk's losses, on their way to the host until read.
 #[repr(C)]
 struct LossesHandle {
     tag: u64,
-    steps: i64,
-    losses: Mutex<Option<Tensor>>,
+    steps: usize,
+    losses: Mutex<Option<QueuedLosses>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,7 +108,7 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
         let augmenter = a.as_ref().map(|a| augment::lock(a));
         let b = if batch_size == 0 { trainer.batch_size() } else { batch_size };
         let losses = trainer.run(&mut model, &dataset::lock(&d), augmenter.as_deref(), &indices, b, lr, momentum)?;
-        let steps = losses.numel()? as i64;
+        let steps = losses.steps()?;
         let (graph, reason) = mode_name(trainer.mode());
         finish(move |env| {
             let o = env.object()?;
@@ -132,7 +133,8 @@ pub fn losses(env: &Env, args: &[Value]) -> JsResult<Value> {
         .take()
         .ok_or_else(|| JsError::error(format!("the losses of these {} steps were already read", h.steps)))?;
     spawn(env, "byol.trainerLosses", move || {
-        let bytes = losses.to_bytes()?;
+        let values = losses.read()?;
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
         finish(move |env| env.typed_array(crate::napi::NAPI_FLOAT32_ARRAY, &bytes, Kind::Float.element_size()))
     })
 }

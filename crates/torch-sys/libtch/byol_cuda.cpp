@@ -7,6 +7,7 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 
@@ -19,6 +20,11 @@ struct bt_cuda_graph_s {
 struct bt_stream_scope_s {
   c10::cuda::CUDAStream previous;
   c10::cuda::CUDAStream side;
+};
+
+struct bt_cuda_event_s {
+  cudaEvent_t event;
+  int device;
 };
 
 namespace {
@@ -83,6 +89,29 @@ bt_error bt_cuda_graph_capture_end(bt_cuda_graph g) { PROTECT(g->graph.capture_e
 
 bt_error bt_cuda_graph_replay(bt_cuda_graph g) { PROTECT(g->graph.replay()) }
 
+bt_error bt_cuda_event_record(int index, bt_cuda_event *out) {
+  PROTECT({
+    auto device = device_index(index);
+    c10::cuda::CUDAGuard guard(device);
+    cudaEvent_t event;
+    C10_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+    auto recorded = cudaEventRecord(event, c10::cuda::getCurrentCUDAStream(device).stream());
+    if (recorded != cudaSuccess) cudaEventDestroy(event);
+    C10_CUDA_CHECK(recorded);
+    *out = new bt_cuda_event_s{event, index};
+  })
+}
+
+bt_error bt_cuda_event_synchronize(bt_cuda_event e) {
+  PROTECT(C10_CUDA_CHECK(cudaEventSynchronize(e->event)))
+}
+
+void bt_cuda_event_free(bt_cuda_event e) {
+  if (e == nullptr) return;
+  cudaEventDestroy(e->event);
+  delete e;
+}
+
 bt_error bt_cuda_peak_memory(int index, int64_t *allocated, int64_t *reserved) {
   PROTECT({
     // StatType::AGGREGATE is index 0 in every libtorch version.
@@ -102,6 +131,7 @@ bt_error bt_cuda_reset_peak_memory(int index) {
 
 struct bt_cuda_graph_s {};
 struct bt_stream_scope_s {};
+struct bt_cuda_event_s {};
 
 #define NO_CUDA \
   return bt::dup_message("this build of byol's libtorch shim has no CUDA support (built against a CPU libtorch or without CUDA headers)");
@@ -118,6 +148,9 @@ void bt_cuda_graph_free(bt_cuda_graph g) { delete g; }
 bt_error bt_cuda_graph_capture_begin(bt_cuda_graph) { NO_CUDA }
 bt_error bt_cuda_graph_capture_end(bt_cuda_graph) { NO_CUDA }
 bt_error bt_cuda_graph_replay(bt_cuda_graph) { NO_CUDA }
+bt_error bt_cuda_event_record(int, bt_cuda_event *) { NO_CUDA }
+bt_error bt_cuda_event_synchronize(bt_cuda_event) { NO_CUDA }
+void bt_cuda_event_free(bt_cuda_event e) { delete e; }
 bt_error bt_cuda_peak_memory(int, int64_t *, int64_t *) { NO_CUDA }
 bt_error bt_cuda_reset_peak_memory(int) { NO_CUDA }
 

@@ -16,6 +16,7 @@ extern "C" {
 
 typedef struct bt_cuda_graph_s *bt_cuda_graph;
 typedef struct bt_stream_scope_s *bt_stream_scope;
+typedef struct bt_cuda_event_s *bt_cuda_event;
 
 /* 1 when this shim was compiled with CUDA graph and stream support. */
 int bt_cuda_support_built(void);
@@ -42,6 +43,12 @@ void bt_cuda_graph_free(bt_cuda_graph g);
 bt_error bt_cuda_graph_capture_begin(bt_cuda_graph g);
 bt_error bt_cuda_graph_capture_end(bt_cuda_graph g);
 bt_error bt_cuda_graph_replay(bt_cuda_graph g);
+
+/* An event recorded on the current stream of `device_index`: it completes when the work queued
+ * there so far has run. Synchronizing waits for that work only, not for work queued later. */
+bt_error bt_cuda_event_record(int device_index, bt_cuda_event *out);
+bt_error bt_cuda_event_synchronize(bt_cuda_event e);
+void bt_cuda_event_free(bt_cuda_event e);
 
 /* Peak bytes held by tensors and reserved by the caching allocator since the last reset. */
 bt_error bt_cuda_peak_memory(int device_index, int64_t *allocated, int64_t *reserved);

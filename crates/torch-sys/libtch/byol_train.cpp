@@ -54,6 +54,13 @@ at::MemoryFormat memory_format(int code) {
   throw std::invalid_argument("unknown memory format " + std::to_string(code));
 }
 
+at::Tensor to_host_async(const at::Tensor &t) {
+  if (!t.is_cuda()) return t;
+  auto host = at::empty(t.sizes(), t.options().device(at::kCPU).pinned_memory(true));
+  host.copy_(t, /*non_blocking=*/true);
+  return host;
+}
+
 }  // namespace
 
 extern "C" {
@@ -123,6 +130,8 @@ bt_error bt_foreach_add_scaled_tensor_(const bt_tensor *ts, const bt_tensor *oth
 #endif
   })
 }
+
+bt_error bt_to_host_async(bt_tensor t, bt_tensor *out) { OUT(to_host_async(t->t)) }
 
 bt_error bt_cudnn_set_benchmark(int enabled) {
   PROTECT(at::globalContext().setBenchmarkCuDNN(enabled != 0))

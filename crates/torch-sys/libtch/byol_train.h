@@ -34,6 +34,11 @@ bt_error bt_foreach_ema_tensor_(const bt_tensor *ts, const bt_tensor *others, si
 bt_error bt_foreach_add_scaled_tensor_(const bt_tensor *ts, const bt_tensor *others, size_t n,
                                        bt_tensor s, double sign);
 
+/* A host copy of `t` queued on the current stream without waiting (into pinned memory for a GPU
+ * tensor): read it only after the work queued so far has run (bt_cuda_event_record). A CPU
+ * tensor is returned as it is. */
+bt_error bt_to_host_async(bt_tensor t, bt_tensor *out);
+
 /* cuDNN's autotuner (torch.backends.cudnn.benchmark) */
 bt_error bt_cudnn_set_benchmark(int enabled);
 /* Only deterministic cuDNN algorithms (torch.backends.cudnn.deterministic) */

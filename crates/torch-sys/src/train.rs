@@ -20,6 +20,7 @@ extern "C" {
         s: bt_tensor,
         sign: c_double,
     ) -> bt_error;
+    pub fn bt_to_host_async(t: bt_tensor, out: *mut bt_tensor) -> bt_error;
     pub fn bt_cudnn_set_benchmark(enabled: c_int) -> bt_error;
     pub fn bt_cudnn_set_deterministic(enabled: c_int) -> bt_error;
 }

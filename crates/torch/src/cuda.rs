@@ -96,6 +96,39 @@ impl Drop for CudaGraph {
     }
 }
 
+/// A point in the current stream's queue of `device`: `synchronize` waits for the work queued
+/// before it, not for work queued after.
+pub struct CudaEvent {
+    raw: sys::bt_cuda_event,
+}
+
+// SAFETY: a CUDA event may be waited on from any thread.
+unsafe impl Send for CudaEvent {}
+
+impl CudaEvent {
+    pub fn record(device: Device) -> Result<CudaEvent> {
+        let mut raw = null_mut();
+        check(unsafe { sys::bt_cuda_event_record(cuda_index(device)?, &mut raw) })?;
+        Ok(CudaEvent { raw })
+    }
+
+    pub fn synchronize(&self) -> Result<()> {
+        check(unsafe { sys::bt_cuda_event_synchronize(self.raw) })
+    }
+}
+
+impl Drop for CudaEvent {
+    fn drop(&mut self) {
+        unsafe { sys::bt_cuda_event_free(self.raw) }
+    }
+}
+
+/// A host copy of `t` queued without waiting (pinned memory for a GPU tensor; a CPU tensor is
+/// returned as it is). Read it after a [`CudaEvent`] recorded after this call has completed.
+pub fn to_host_async(t: &Tensor) -> Result<Tensor> {
+    crate::tensor::produce(|out| unsafe { sys::bt_to_host_async(t.raw, out) })
+}
+
 /// Peak bytes (held by tensors, reserved by the caching allocator) since the last reset.
 pub fn cuda_peak_memory(device: Device) -> Result<(i64, i64)> {
     let (mut allocated, mut reserved) = (0, 0);
