@@ -174,8 +174,10 @@ export function trainerRun(
   indices: NativeTensor,
   options: { lr: number; momentum: number; batchSize?: number },
 ): Promise<TrainerRunResult>
-/** Waits for a chunk's steps and reads their losses (once). */
+/** Waits for a chunk's steps (not for chunks queued after it) and reads their losses (once). */
 export function trainerLosses(losses: LossesHandle): Promise<Float32Array>
+/** Frees the trainer's captured CUDA graph and buffers now rather than when the handle is collected. */
+export function trainerDispose(trainer: TrainerHandle): Promise<void>
 /** Peak bytes held by tensors and reserved by the caching allocator on a CUDA device since the last reset. */
 export function cudaPeakMemory(device: string, options?: { reset?: boolean }): Promise<{ allocated: number; reserved: number }>
 export function byolTrainingState(

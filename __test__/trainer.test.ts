@@ -164,6 +164,8 @@ test('trainer calls validate their inputs', async (t) => {
   t.is((await native.trainerLosses(run.losses)).length, 1)
   t.throws(() => native.trainerLosses(run.losses), { message: 'the losses of these 1 steps were already read' })
   t.throws(() => native.trainerRun(model as never, indexTensor([0, 1]), { lr: 0.1, momentum: 0.9 }), { instanceOf: TypeError, message: /trainer must be a handle/ })
+  await native.trainerDispose(trainer)
+  await t.throwsAsync(native.trainerRun(trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1, momentum: 0.9 }), { message: 'this trainer was disposed' })
 })
 
 const cudaHeaders = '/usr/local/cuda/include/cuda_runtime_api.h'

@@ -55,7 +55,9 @@ async function main(): Promise<void> {
         await native.trainerLosses((await native.trainerRun(trainer, indices(warmup, 0), { lr: 0.06, momentum: 0.996 })).losses)
         const start = process.hrtime.bigint()
         await native.trainerLosses((await native.trainerRun(trainer, indices(steps, warmup), { lr: 0.06, momentum: 0.996 })).losses)
-        return Number(process.hrtime.bigint() - start) / 1e9 / steps
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9 / steps
+        await native.trainerDispose(trainer)
+        return seconds
       }
       const plain = await time(null)
       const augmented = await time(augmenter)

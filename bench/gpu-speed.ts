@@ -101,6 +101,7 @@ async function ours(c: Case, v: Variant, data: Native.DatasetHandle, n: number):
   const losses = await native.trainerLosses(pending!)
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   const memory = cuda ? await native.cudaPeakMemory(device) : undefined
+  await native.trainerDispose(trainer)
   return {
     imagesPerSecond: (steps * c.batch) / seconds,
     graph: last.graph === 'eager' && v.cudaGraph && cuda ? `eager (${last.reason})` : last.graph,

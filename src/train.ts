@@ -410,6 +410,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Wait for steps still queued before returning or throwing.
     const unread = inflight?.run.losses
     if (unread) await Promise.resolve().then(() => native.trainerLosses(unread)).catch(() => undefined)
+    // The graph's memory pool and the step buffers go now, not when the handle is collected.
+    await native.trainerDispose(trainer)
   }
 
   if (runDir && !aborted) await exportBackbone(model, runDir.file('backbone'), { 'byol.config': JSON.stringify(config) })

@@ -55,6 +55,7 @@ const EXPORTS: &[(&str, Function)] = &[
     ("trainerCreate", trainer::create),
     ("trainerRun", trainer::run),
     ("trainerLosses", trainer::losses),
+    ("trainerDispose", trainer::dispose),
     ("cudaPeakMemory", trainer::cuda_peak_memory),
     ("byolEmbedImages", knn::embed_uint8),
     ("byolEmbedDataset", knn::embed_dataset_js),

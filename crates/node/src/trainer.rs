@@ -23,7 +23,8 @@ struct TrainerHandle {
     model: Arc<Mutex<Byol>>,
     dataset: Arc<Mutex<ImageDataset>>,
     augmenter: Option<Arc<Mutex<Augmenter>>>,
-    trainer: Arc<Mutex<Trainer>>,
+    /// None once disposed.
+    trainer: Arc<Mutex<Option<Trainer>>>,
 }
 
 /// A chunk's losses, on their way to the host until read.
@@ -85,7 +86,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
             }
             Trainer::new(options, &model, &dataset::lock(&d), augmenter.as_deref(), batch_size)?
         };
-        let handle = TrainerHandle { tag: TAG, model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(trainer)) };
+        let handle = TrainerHandle { tag: TAG, model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))) };
         finish(move |env| env.external(handle))
     })
 }
@@ -103,7 +104,8 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
     let batch_size = o.integer("batchSize", 0, 0, 1 << 24)?;
     let (m, d, a, t) = (h.model.clone(), h.dataset.clone(), h.augmenter.clone(), h.trainer.clone());
     spawn(env, "byol.trainerRun", move || {
-        let mut trainer = lock(&t);
+        let mut guard = lock(&t);
+        let trainer = guard.as_mut().ok_or_else(|| torch::TorchError::new("this trainer was disposed"))?;
         let mut model = model::lock(&m);
         let augmenter = a.as_ref().map(|a| augment::lock(a));
         let b = if batch_size == 0 { trainer.batch_size() } else { batch_size };
@@ -118,6 +120,16 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
             env.set(o, "reason", match &reason { Some(r) => env.string(r)?, None => env.undefined()? })?;
             Ok(o)
         })
+    })
+}
+
+/// `trainerDispose(trainer) -> Promise<void>`: frees the trainer's captured graph and buffers now
+/// (on the compute thread) instead of when JavaScript collects the handle.
+pub fn dispose(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let t = trainer_handle(env, args[0])?.trainer.clone();
+    spawn(env, "byol.trainerDispose", move || {
+        drop(lock(&t).take());
+        finish(|env| env.undefined())
     })
 }
 
