@@ -188,8 +188,10 @@ async function main(): Promise<void> {
         )
       }
       for (const v of variants) {
-        const m = await ours(c, v, d.handle, d.n)
-        line(v.name, m.imagesPerSecond, m)
+        // One failing variant (out of memory, say) must not cost the rest of the table.
+        const m = await ours(c, v, d.handle, d.n).catch((e: Error) => ({ error: e.message.split('\n')[0] }))
+        if ('error' in m) line(v.name, undefined, m)
+        else line(v.name, m.imagesPerSecond, m)
         console.log(JSON.stringify({ bench: 'gpu-speed', case: c, data: d.name, variant: v.name, ...m }))
       }
       for (const [mode, r] of Object.entries(refs)) {
