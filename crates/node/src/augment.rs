@@ -4,14 +4,14 @@
 use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::options::Options;
-use crate::task::{spawn, Finish};
+use crate::task::{finish, lock, spawn};
 use byol::augment::config::NUMBER_FIELDS;
 use byol::augment::random_resized_crop::CropBoxes;
 use byol::augment::{
     apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, InputLayout, Normalize, Op, OutputType, Preset,
     ViewConfig, ViewParams,
 };
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use torch::{Device, Kind, Tensor};
 
 const TAG: u64 = 0x6279_6f6c_6175_676d; // "byolaugm"
@@ -36,13 +36,7 @@ pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a
     Ok(h)
 }
 
-pub(crate) fn lock(augmenter: &Mutex<Augmenter>) -> MutexGuard<'_, Augmenter> {
-    augmenter.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
-fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
-    Ok(Box::new(value))
-}
 
 /// An options object's raw fields, for what `Options` does not read (arrays, nested objects).
 struct Raw<'a> {

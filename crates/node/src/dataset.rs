@@ -3,10 +3,10 @@
 use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::options::Options;
-use crate::task::{spawn, Finish};
+use crate::task::{finish, lock, spawn, Finish};
 use byol::dataset::ImageDataset;
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use torch::{Device, Kind, Tensor};
 
 const TAG: u64 = 0x6279_6f6c_6461_7461; // "byoldata"
@@ -35,13 +35,7 @@ pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a
     Ok(h)
 }
 
-pub(crate) fn lock(dataset: &Mutex<ImageDataset>) -> MutexGuard<'_, ImageDataset> {
-    dataset.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
-fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
-    Ok(Box::new(value))
-}
 
 fn image_shape(env: &Env, value: Value, name: &str) -> JsResult<Vec<i64>> {
     let items = env.array_items(value, name)?;

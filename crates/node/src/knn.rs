@@ -4,13 +4,10 @@ use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::model;
 use crate::options::Options;
-use crate::task::{spawn, Finish};
+use crate::task::{finish, lock, spawn, Finish};
 use byol::knn::{embed_images, knn_evaluate, KnnConfig};
 use torch::{Device, Kind};
 
-fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
-    Ok(Box::new(value))
-}
 
 fn knn_config(o: &Options) -> JsResult<KnnConfig> {
     let d = KnnConfig::default();
@@ -33,7 +30,7 @@ pub fn embed_uint8(env: &Env, args: &[Value]) -> JsResult<Value> {
     let (batch_size, normalize) = embed_options(env, args[2])?;
     let m = h.model.clone();
     spawn(env, "byol.embedImages", move || {
-        let features = embed_images(&model::lock(&m), &images.to_tensor(Device::Cpu)?, batch_size, normalize)?;
+        let features = embed_images(&lock(&m), &images.to_tensor(Device::Cpu)?, batch_size, normalize)?;
         features_to_js(&features)
     })
 }
@@ -56,7 +53,7 @@ pub fn embed_dataset_js(env: &Env, args: &[Value]) -> JsResult<Value> {
     let (batch_size, normalize) = embed_options(env, args[2])?;
     let (m, ds) = (h.model.clone(), d.dataset.clone());
     spawn(env, "byol.embedDataset", move || {
-        let (model, ds) = (model::lock(&m), dataset::lock(&ds));
+        let (model, ds) = (lock(&m), lock(&ds));
         features_to_js(&embed_images(&model, ds.images(), batch_size, normalize)?)
     })
 }
@@ -73,9 +70,9 @@ pub fn evaluate(env: &Env, args: &[Value]) -> JsResult<Value> {
     let config = knn_config(&Options::new(env, args[3], "options")?)?;
     let (m, a, b) = (h.model.clone(), train.dataset.clone(), test.dataset.clone());
     spawn(env, "byol.knnEvaluate", move || {
-        let model = model::lock(&m);
+        let model = lock(&m);
         let report = {
-            let (train, test) = (dataset::lock(&a), dataset::lock(&b));
+            let (train, test) = (lock(&a), lock(&b));
             knn_evaluate(&model, &train, &test, config)?
         };
         let predictions = HostTensor {

@@ -2,9 +2,9 @@
 use crate::host::HostTensor;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::options::Options;
-use crate::task::{spawn, Finish};
+use crate::task::{finish, lock, spawn};
 use byol::{Byol, Network, Part};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use torch::nn::Mode;
 use torch::{Device, Kind, Role, Tensor};
 
@@ -26,14 +26,7 @@ pub(crate) fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle
     Ok(h)
 }
 
-pub(crate) fn lock(model: &Mutex<Byol>) -> MutexGuard<'_, Byol> {
-    // A panic inside a call is reported to its caller; the model itself stays usable.
-    model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
-fn resolve_with(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
-    Ok(Box::new(value))
-}
 
 /// `createByol(options) -> Promise<ModelHandle>`
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
@@ -41,7 +34,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     spawn(env, "byol.create", move || {
         let device = config.device;
         let model = Byol::new(config)?;
-        resolve_with(move |env| env.external(ModelHandle { tag: TAG, device, model: Arc::new(Mutex::new(model)) }))
+        finish(move |env| env.external(ModelHandle { tag: TAG, device, model: Arc::new(Mutex::new(model)) }))
     })
 }
 
@@ -82,7 +75,7 @@ pub fn step(env: &Env, args: &[Value]) -> JsResult<Value> {
             model.optimizer_mut().set_lr(lr);
         }
         let loss = model.step(&view0.to_tensor(device)?, &view1.to_tensor(device)?, momentum)?.item()?;
-        resolve_with(move |env| env.number(loss))
+        finish(move |env| env.number(loss))
     })
 }
 
@@ -98,7 +91,7 @@ pub fn update_target(env: &Env, args: &[Value]) -> JsResult<Value> {
     let model = h.model.clone();
     spawn(env, "byol.updateTarget", move || {
         lock(&model).update_target(momentum)?;
-        resolve_with(|env| env.undefined())
+        finish(|env| env.undefined())
     })
 }
 
@@ -133,7 +126,7 @@ pub fn forward(env: &Env, args: &[Value]) -> JsResult<Value> {
     spawn(env, "byol.forward", move || {
         let model = lock(&model);
         let out = HostTensor::from_tensor(&model.forward(network, part, &input.to_tensor(device)?, mode)?)?;
-        resolve_with(move |env| out.to_js(env))
+        finish(move |env| out.to_js(env))
     })
 }
 
@@ -151,7 +144,7 @@ pub fn state(env: &Env, args: &[Value]) -> JsResult<Value> {
             .iter()
             .map(|e| Ok((e.name.clone(), e.role, HostTensor::from_tensor(&e.tensor)?)))
             .collect::<torch::Result<_>>()?;
-        resolve_with(move |env| {
+        finish(move |env| {
             let items = entries
                 .iter()
                 .map(|(name, role, t)| {
@@ -183,7 +176,7 @@ pub fn load_state(env: &Env, args: &[Value]) -> JsResult<Value> {
     let model = h.model.clone();
     spawn(env, "byol.loadState", move || {
         lock(&model).store(network).load(&values)?;
-        resolve_with(|env| env.undefined())
+        finish(|env| env.undefined())
     })
 }
 
@@ -211,7 +204,7 @@ pub fn loss(env: &Env, args: &[Value]) -> JsResult<Value> {
         let missing = || torch::TorchError::new("no gradient reached the predictions");
         let g0 = HostTensor::from_tensor(&t[0].grad()?.ok_or_else(missing)?)?;
         let g1 = HostTensor::from_tensor(&t[2].grad()?.ok_or_else(missing)?)?;
-        resolve_with(move |env| {
+        finish(move |env| {
             let out = env.object()?;
             env.set(out, "loss", env.number(value)?)?;
             env.set(out, "gradP0", g0.to_js(env)?)?;

@@ -10,10 +10,21 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Builds the promise's value on the JavaScript thread from what the work produced.
 pub type Finish = Box<dyn FnOnce(&Env) -> JsResult<Value> + Send>;
+
+/// What a task's work returns: how to build its promise's value on the JavaScript thread.
+pub fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
+    Ok(Box::new(value))
+}
+
+/// Locks what a handle shares with the compute thread. A panic inside an earlier call was
+/// reported to that call's caller; the value itself stays usable.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 type Work = Box<dyn FnOnce() -> JsResult<Finish> + Send>;
 
 struct Task {

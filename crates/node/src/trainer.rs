@@ -7,11 +7,11 @@ use crate::dataset;
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::model;
 use crate::options::Options;
-use crate::task::{spawn, Finish};
+use crate::task::{finish, lock, spawn};
 use byol::augment::Augmenter;
 use byol::dataset::ImageDataset;
 use byol::{Byol, GraphMode, Precision, QueuedLosses, StepOptions, Trainer, TrainerOptions};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use torch::{Device, Kind};
 
 const TAG: u64 = 0x6279_6f6c_7472_6e72; // "byoltrnr"
@@ -35,13 +35,7 @@ struct LossesHandle {
     losses: Mutex<Option<QueuedLosses>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
-fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
-    Ok(Box::new(value))
-}
 
 fn trainer_handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a TrainerHandle> {
     let message = || JsError::type_error("trainer must be a handle returned by trainerCreate");
@@ -78,13 +72,13 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     };
     spawn(env, "byol.trainerCreate", move || {
         let trainer = {
-            let model = model::lock(&m);
-            let augmenter = a.as_ref().map(|a| augment::lock(a));
+            let model = lock(&m);
+            let augmenter = a.as_ref().map(|a| lock(a));
             if model.config().device.is_cuda() {
                 // cuDNN autotuning, as the PyTorch reference turns on.
                 torch::set_cudnn_benchmark(true)?;
             }
-            Trainer::new(options, &model, &dataset::lock(&d), augmenter.as_deref(), batch_size)?
+            Trainer::new(options, &model, &lock(&d), augmenter.as_deref(), batch_size)?
         };
         let handle = TrainerHandle { tag: TAG, model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))) };
         finish(move |env| env.external(handle))
@@ -106,10 +100,10 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
     spawn(env, "byol.trainerRun", move || {
         let mut guard = lock(&t);
         let trainer = guard.as_mut().ok_or_else(|| torch::TorchError::new("this trainer was disposed"))?;
-        let mut model = model::lock(&m);
-        let augmenter = a.as_ref().map(|a| augment::lock(a));
+        let mut model = lock(&m);
+        let augmenter = a.as_ref().map(|a| lock(a));
         let b = if batch_size == 0 { trainer.batch_size() } else { batch_size };
-        let losses = trainer.run(&mut model, &dataset::lock(&d), augmenter.as_deref(), &indices, b, lr, momentum)?;
+        let losses = trainer.run(&mut model, &lock(&d), augmenter.as_deref(), &indices, b, lr, momentum)?;
         let steps = losses.steps()?;
         let (graph, reason) = mode_name(trainer.mode());
         finish(move |env| {
@@ -165,7 +159,7 @@ pub fn set_step_options(env: &Env, args: &[Value]) -> JsResult<Value> {
     options.validate(h.device).map_err(|e| JsError::range_error(e.to_string()))?;
     let m = h.model.clone();
     spawn(env, "byol.setStepOptions", move || {
-        model::lock(&m).set_step_options(options)?;
+        lock(&m).set_step_options(options)?;
         finish(|env| env.undefined())
     })
 }

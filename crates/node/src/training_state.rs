@@ -3,12 +3,9 @@ use crate::host::HostTensor;
 use crate::js::{Env, JsResult, Value};
 use crate::model;
 use crate::options::Options;
-use crate::task::{spawn, Finish};
+use crate::task::{finish, lock, spawn};
 use torch::{Device, Kind};
 
-fn finish(value: impl FnOnce(&Env) -> JsResult<Value> + Send + 'static) -> JsResult<Finish> {
-    Ok(Box::new(value))
-}
 
 /// `byolTrainingState(model) -> Promise<{ steps, lr, momentumBuffers: Tensor[] | null }>`: the
 /// optimizer state a checkpoint needs besides the weights.
@@ -16,7 +13,7 @@ pub fn training_state(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = model::handle(env, args[0])?;
     let m = h.model.clone();
     spawn(env, "byol.trainingState", move || {
-        let model = model::lock(&m);
+        let model = lock(&m);
         let steps = model.steps();
         let lr = model.optimizer().lr();
         let buffers = match model.optimizer().momentum_buffers() {
@@ -60,7 +57,7 @@ pub fn load_training_state(env: &Env, args: &[Value]) -> JsResult<Value> {
     };
     let m = h.model.clone();
     spawn(env, "byol.loadTrainingState", move || {
-        let mut model = model::lock(&m);
+        let mut model = lock(&m);
         if let Some(bs) = buffers {
             let tensors = bs.iter().map(|b| b.to_tensor(Device::Cpu)).collect::<torch::Result<Vec<_>>>()?;
             model.optimizer_mut().set_momentum_buffers(tensors)?;
