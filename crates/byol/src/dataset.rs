@@ -84,7 +84,8 @@ impl ImageDataset {
         &self.images
     }
 
-    fn index(&self, indices: &[i64]) -> Result<Tensor> {
+    /// `indices` as an int64 tensor on the dataset's device, after checking that each is a row.
+    pub fn index(&self, indices: &[i64]) -> Result<Tensor> {
         if let Some(&bad) = indices.iter().find(|&&i| i < 0 || i >= self.len) {
             return Err(TorchError::new(format!("index {bad} is outside the dataset's {} images", self.len)));
         }

@@ -164,11 +164,8 @@ impl Trainer {
         if augmenter.is_some() != self.inputs.uniforms.is_some() {
             return Err(TorchError::new("the trainer was made with and must run with the same augmenter"));
         }
-        if let Some(&bad) = indices.iter().find(|&&i| i < 0 || i >= data.len()) {
-            return Err(TorchError::new(format!("index {bad} is outside the dataset's {} images", data.len())));
-        }
+        let all = data.index(indices)?;
         let steps = indices.len() as i64 / batch_size;
-        let all = Tensor::from_i64(indices, &[indices.len() as i64], data.device())?;
         let losses = Tensor::zeros(&[steps], Kind::Float, self.device)?;
         let other = if batch_size == self.batch_size {
             None

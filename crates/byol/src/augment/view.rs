@@ -340,6 +340,7 @@ impl Augmenter {
     /// the same views as [`Augmenter::views`] makes after the same draws.
     pub fn views_from_uniforms(&self, images: &Tensor, layout: InputLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
         let (_, h, w) = check_images(images, layout)?;
+        // The parameters too are made single-threaded, as in `views`.
         let single = SingleThreaded::new(self.device)?;
         let params = (
             ViewParams::from_uniforms(&self.config.view1, &uniforms.0, h, w)?,
