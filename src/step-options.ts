@@ -1,7 +1,5 @@
 // How training steps compute on the device: precision, CUDA graphs, memory layout, streams and
 // how often losses come back. `auto` means the fastest correct setting for the device.
-import { native } from './native'
-
 export type Precision = 'fp32' | 'bf16'
 
 export interface StepOptions {
@@ -57,9 +55,4 @@ export function resolveStepOptions(o: StepOptions, device: string): ResolvedStep
     jointViews: flag('jointViews', o.jointViews, false),
     lossEvery,
   }
-}
-
-/** Whether this build can capture CUDA graphs at all (the shim was built against a CUDA libtorch). */
-export function cudaGraphsBuilt(): boolean {
-  return native.runtimeInfo().cudaGraphs
 }

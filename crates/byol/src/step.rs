@@ -20,13 +20,6 @@ impl Precision {
         }
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::Float32 => "fp32",
-            Precision::BFloat16 => "bf16",
-        }
-    }
-
     /// The autocast type, if any.
     pub fn autocast(self) -> Option<Kind> {
         match self {

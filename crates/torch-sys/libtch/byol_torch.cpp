@@ -270,10 +270,6 @@ bt_error bt_foreach_add_list_(const bt_tensor *ts, const bt_tensor *others, size
   PROTECT(at::_foreach_add_(list(ts, n), list(others, n), alpha))
 }
 
-bt_error bt_foreach_mul_list_(const bt_tensor *ts, const bt_tensor *others, size_t n) {
-  PROTECT(at::_foreach_mul_(list(ts, n), list(others, n)))
-}
-
 bt_error bt_foreach_norm(const bt_tensor *ts, size_t n, bt_tensor *outs) {
   PROTECT({
     auto norms = at::_foreach_norm(list(ts, n));

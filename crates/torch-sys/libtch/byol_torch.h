@@ -112,7 +112,6 @@ bt_error bt_cosine_similarity(bt_tensor a, bt_tensor b, int64_t dim, double eps,
 /* multi-tensor (foreach) updates over lists of equal length */
 bt_error bt_foreach_mul_scalar_(const bt_tensor *ts, size_t n, double s);
 bt_error bt_foreach_add_list_(const bt_tensor *ts, const bt_tensor *others, size_t n, double alpha);
-bt_error bt_foreach_mul_list_(const bt_tensor *ts, const bt_tensor *others, size_t n);
 bt_error bt_foreach_norm(const bt_tensor *ts, size_t n, bt_tensor *outs);
 
 #ifdef __cplusplus

@@ -129,6 +129,5 @@ extern "C" {
 
     pub fn bt_foreach_mul_scalar_(ts: *const bt_tensor, n: usize, s: c_double) -> bt_error;
     pub fn bt_foreach_add_list_(ts: *const bt_tensor, others: *const bt_tensor, n: usize, alpha: c_double) -> bt_error;
-    pub fn bt_foreach_mul_list_(ts: *const bt_tensor, others: *const bt_tensor, n: usize) -> bt_error;
     pub fn bt_foreach_norm(ts: *const bt_tensor, n: usize, outs: *mut bt_tensor) -> bt_error;
 }

@@ -339,13 +339,6 @@ pub mod foreach {
         check(unsafe { sys::bt_foreach_add_list_(a.as_ptr(), b.as_ptr(), a.len(), alpha) })
     }
 
-    /// `ts[i] *= others[i]`
-    pub fn mul_(ts: &[Tensor], others: &[Tensor]) -> Result<()> {
-        same_len(ts, others)?;
-        let (a, b) = (raws(ts), raws(others));
-        check(unsafe { sys::bt_foreach_mul_list_(a.as_ptr(), b.as_ptr(), a.len()) })
-    }
-
     /// L2 norm of every tensor.
     pub fn norm(ts: &[Tensor]) -> Result<Vec<Tensor>> {
         let r = raws(ts);
