@@ -8,11 +8,13 @@
 #   EPOCHS=5 TRAIN_LIMIT=20000 bash bench/quality.sh
 #
 # Variables: EPOCHS (3), TRAIN_LIMIT (10000), TEST_LIMIT (2000), SEED (0), BATCH (256),
-# RECIPE (lightly-example | cifar10-benchmark), BYOL_REF (the reference script), PYTHON.
+# RECIPE (lightly-example | cifar10-benchmark), BYOL_REF (the reference script), PYTHON,
+# BYOL_ARGS (more flags for bench/quality.ts, e.g. "--precision bf16 --channels-last"; the
+# reference stays float32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-3}; TRAIN_LIMIT=${TRAIN_LIMIT:-10000}; TEST_LIMIT=${TEST_LIMIT:-2000}
-SEED=${SEED:-0}; BATCH=${BATCH:-256}; RECIPE=${RECIPE:-lightly-example}
+SEED=${SEED:-0}; BATCH=${BATCH:-256}; RECIPE=${RECIPE:-lightly-example}; BYOL_ARGS=${BYOL_ARGS:-}
 PYTHON=${PYTHON:-/usr/bin/python3}
 REF=${BYOL_REF:-../shared/bench/byol_torch_knn_ref.py}
 [ -f "$REF" ] || { echo "quality: the reference $REF is missing (set BYOL_REF)" >&2; exit 1; }
@@ -24,6 +26,7 @@ if [ ! -d "$data/train" ]; then
 fi
 mkdir -p .bench
 tag="$RECIPE-e$EPOCHS-n$TRAIN_LIMIT-s$SEED"
+variant=$tag${BYOL_ARGS:+-$(echo "$BYOL_ARGS" | tr -dc 'a-z0-9')}
 lists=.bench/quality-lists-$tag.json
 
 # The reference's subset: per split, classes sorted, files sorted, a random.Random(seed) shuffle,
@@ -46,12 +49,12 @@ json.dump(result, open(out, "w"))
 PY
 
 echo "quality: byol ($tag)" >&2
-node dist/bench/quality.js --data "$data" --lists "$lists" --epochs "$EPOCHS" --batch "$BATCH" --seed "$SEED" --recipe "$RECIPE" | tee ".bench/quality-byol-$tag.jsonl"
+node dist/bench/quality.js --data "$data" --lists "$lists" --epochs "$EPOCHS" --batch "$BATCH" --seed "$SEED" --recipe "$RECIPE" $BYOL_ARGS | tee ".bench/quality-byol-$variant.jsonl"
 echo "quality: PyTorch reference ($tag)" >&2
 "$PYTHON" "$REF" --data "$data" --epochs "$EPOCHS" --train-limit "$TRAIN_LIMIT" --test-limit "$TEST_LIMIT" \
-  --threads "$(nproc)" --seed "$SEED" --recipe "$RECIPE" --batch "$BATCH" | tee ".bench/quality-ref-$tag.jsonl"
+  --threads "$(nproc)" --seed "$SEED" --recipe "$RECIPE" --batch "$BATCH" | tee ".bench/quality-ref-$variant.jsonl"
 
-node - ".bench/quality-byol-$tag.jsonl" ".bench/quality-ref-$tag.jsonl" <<'JS'
+node - ".bench/quality-byol-$variant.jsonl" ".bench/quality-ref-$variant.jsonl" <<'JS'
 const fs = require('fs')
 const read = (f) => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
 const [ours, ref] = process.argv.slice(2).map(read)
@@ -59,7 +62,7 @@ if (ours[0].train_hash !== ref[0].train_hash || ours[0].test_hash !== ref[0].tes
   console.error(`quality: the subsets differ (byol ${ours[0].train_hash}/${ours[0].test_hash}, reference ${ref[0].train_hash}/${ref[0].test_hash})`)
   process.exit(1)
 }
-console.log(`\n${ours[0].train} train / ${ours[0].test} test images (hashes ${ours[0].train_hash} / ${ours[0].test_hash}), ${ours[0].recipe}\n`)
+console.log(`\n${ours[0].train} train / ${ours[0].test} test images (hashes ${ours[0].train_hash} / ${ours[0].test_hash}), ${ours[0].recipe}, byol ${ours[0].precision ?? 'auto'}${ours[0].channels_last ? ' channels-last' : ''}, PyTorch fp32\n`)
 console.log('| epoch | byol loss | PyTorch loss | byol kNN top-1 | PyTorch kNN top-1 | byol s | PyTorch s |')
 console.log('|---|---|---|---|---|---|---|')
 for (let i = 1; i < Math.max(ours.length, ref.length); i++) {
