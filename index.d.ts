@@ -57,6 +57,36 @@ export interface RuntimeInfo {
   cudaAvailable: boolean
   /** The libtorch shim was built with CUDA graph and stream support (against a CUDA libtorch). */
   cudaGraphs: boolean
+  /** The BLAS libtorch's matrix products (the heads, kNN) go to. */
+  blas: BlasInfo
+  /** The oneDNN libtorch's convolutions go to, and the instruction set it computes with. */
+  onednn: OnednnInfo
+}
+
+export interface BlasInfo {
+  /** `OpenBLAS`, `reference BLAS`, `BLIS`, `MKL`, ... or `built into libtorch` (PyTorch's wheels). */
+  name: string
+  /** The library file providing `sgemm_`, when libtorch loads a system BLAS. */
+  library?: string
+  /** OpenBLAS's build string: version, kernel, thread limit. */
+  config?: string
+  /** OpenBLAS's threading. */
+  threading?: 'openmp' | 'pthreads' | 'sequential'
+  /** Netlib's reference BLAS: correct, but it halves byol's CPU training speed. */
+  reference: boolean
+}
+
+export interface OnednnInfo {
+  /** libtorch's oneDNN version, e.g. `2.6.3`. */
+  version?: string
+  /** The instruction set oneDNN dispatches to (`avx512_core_bf16`, `avx512_core_amx`, ...), where
+   * libtorch exposes oneDNN's API (Debian's does; PyTorch's wheels do not). */
+  isa?: string
+  /** byol capped oneDNN below the CPU's best instruction set (AMX with a oneDNN whose AMX bf16
+   * kernels diverge). */
+  capped: boolean
+  /** Why oneDNN computes with that instruction set. */
+  reason: string
 }
 
 export function runtimeInfo(): RuntimeInfo

@@ -7,6 +7,7 @@ const fs = require('fs')
 const path = require('path')
 const { addonCandidates, platformTriple } = require('./lib/addon')
 const libtorch = require('./lib/libtorch')
+const blas = require('./lib/blas')
 
 const SUPPORTED = ['linux-x64-gnu']
 
@@ -25,13 +26,17 @@ function load() {
       libtorchProblem = true
       continue
     }
+    let native
     try {
-      return require(c.file)
+      native = require(c.file)
     } catch (e) {
       const first = String(e.message).split('\n')[0]
       failures.push(`${c.file}: ${first}`)
       if (/lib(torch|c10|byoltorch)[\w.-]*\.so/.test(first)) libtorchProblem = true
+      continue
     }
+    warnOnReferenceBlas(native)
+    return native
   }
   let message
   let code
@@ -61,6 +66,13 @@ function load() {
   const error = new Error(message)
   error.code = code
   throw error
+}
+
+/** Once per process: a reference BLAS halves CPU training speed, and the fix is one command. */
+function warnOnReferenceBlas(native) {
+  if (process.env.BYOL_NO_BLAS_WARNING === '1') return
+  const message = blas.advice(native.runtimeInfo().blas)
+  if (message) process.emitWarning(`${message} (BYOL_NO_BLAS_WARNING=1 silences this)`, { code: 'BYOL_REFERENCE_BLAS' })
 }
 
 module.exports = load()

@@ -13,6 +13,7 @@ const fs = require('fs')
 const path = require('path')
 const { addonCandidates } = require('../lib/addon')
 const libtorch = require('../lib/libtorch')
+const blas = require('../lib/blas')
 
 async function main() {
   if (process.env.BYOL_SKIP_SHIM_BUILD === '1') return
@@ -32,6 +33,7 @@ async function main() {
     console.warn(libtorch.missingMessage(tried, 'byol: no libtorch found, so its shim was not built; byol will not load until it is.'))
     return
   }
+  reportBlas(found)
   const started = Date.now()
   console.log(`byol: compiling the libtorch shim against ${found.foundBy} (${found.libDir}${found.version ? `, libtorch ${found.version}` : ''}${found.cuda ? ', CUDA' : ''})`)
   try {
@@ -40,6 +42,15 @@ async function main() {
   } catch (e) {
     console.warn(libtorch.missingMessage(tried, `byol: ${e.message}\nThe shim was not built against ${found.foundBy}; byol will not load until it is.`))
   }
+}
+
+/** Names the BLAS libtorch will compute with, and the fix when it is the reference BLAS. */
+function reportBlas(found) {
+  const linked = blas.linkedBlas(found.libDir)
+  if (!linked) return
+  const message = blas.advice(linked)
+  if (message) console.warn(message)
+  else console.log(`byol: libtorch's matrix products use ${blas.describe(linked)}`)
 }
 
 main().catch((e) => {

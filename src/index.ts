@@ -3,7 +3,7 @@ export type { ByolOptions, Device, Network, OptimizerOptions, Part, State, State
 export { negativeCosineLoss } from './loss'
 export { cosineSchedule } from './schedule'
 export { runtimeInfo, setNumThreads } from './runtime'
-export type { RuntimeInfo } from './runtime'
+export type { BlasInfo, OnednnInfo, RuntimeInfo } from './runtime'
 export { tensor } from './tensor'
 export type { Tensor } from './tensor'
 // Training, data, evaluation, checkpoints and export (issue 4)

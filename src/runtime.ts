@@ -1,8 +1,10 @@
 import { native, Native } from './native'
 
 export type RuntimeInfo = Native.RuntimeInfo
+export type BlasInfo = Native.BlasInfo
+export type OnednnInfo = Native.OnednnInfo
 
-/** libtorch's version, its CPU thread count and the CUDA devices it sees. */
+/** libtorch's version, its CPU thread count, the BLAS and oneDNN it computes with, and the CUDA devices it sees. */
 export function runtimeInfo(): RuntimeInfo {
   return native.runtimeInfo()
 }

@@ -4,11 +4,12 @@
 import { spawnSync } from 'child_process'
 import fs = require('fs')
 import path = require('path')
+import type { BlasInfo, OnednnInfo, RuntimeInfo } from '../../index'
 import { CommandSpec, Parsed } from './args'
 
 export const spec: CommandSpec = {
   name: 'doctor',
-  summary: 'show the libtorch, CUDA devices, threads, addon and shim byol uses here, and what is missing',
+  summary: 'show the libtorch, BLAS, oneDNN, CUDA devices, threads, addon and shim byol uses here, and what is missing',
   usage: 'byol doctor [--json]',
   options: {
     json: { type: 'boolean', help: 'print the report as JSON' },
@@ -32,6 +33,10 @@ interface AddonHelpers {
   platformTriple(): string
   addonCandidates(): Candidate[]
 }
+interface BlasHelpers {
+  describe(blas: BlasInfo): string
+  advice(blas: BlasInfo): string | undefined
+}
 interface LibtorchHelpers {
   SHIM: string
   findLibtorch(): { libtorch?: Libtorch; tried: string[] }
@@ -46,6 +51,9 @@ export interface DoctorReport {
   shim: { path?: string; exists: boolean; builtAgainst?: Partial<Libtorch> & { builtAt?: string } }
   libtorch: { version?: string; path?: string; loaded: boolean; search: string[]; found?: Libtorch }
   threads?: number
+  /** With `summary` (name, threading, file) and, for the reference BLAS, the fix. */
+  blas?: BlasInfo & { summary: string; advice?: string }
+  onednn?: OnednnInfo
   cuda: { available: boolean; deviceCount: number; devices: string[]; graphs: boolean }
   autoDevice?: string
   error?: string
@@ -73,6 +81,8 @@ export function doctor(): DoctorReport {
   const addonHelpers: AddonHelpers = require(path.join(root, 'lib', 'addon.js'))
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const lt: LibtorchHelpers = require(path.join(root, 'lib', 'libtorch.js'))
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const blasHelpers: BlasHelpers = require(path.join(root, 'lib', 'blas.js'))
   const candidates = addonHelpers.addonCandidates()
   const addon = candidates.find((c) => c.found)
   const shimPath = addon?.file ? path.join(path.dirname(addon.file), lt.SHIM) : undefined
@@ -93,10 +103,12 @@ export function doctor(): DoctorReport {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const native = require(path.join(root, 'index.js'))
-    const info = native.runtimeInfo() as { libtorch: string; threads: number; cudaDeviceCount: number; cudaAvailable: boolean; cudaGraphs: boolean }
+    const info = native.runtimeInfo() as RuntimeInfo
     const libPath = loadedLibtorch()
     report.libtorch = { ...report.libtorch, loaded: true, version: info.libtorch, path: libPath ? path.dirname(libPath) : undefined }
     report.threads = info.threads
+    report.blas = { ...info.blas, summary: blasHelpers.describe(info.blas), advice: blasHelpers.advice(info.blas) }
+    report.onednn = info.onednn
     report.cuda = { available: info.cudaAvailable, deviceCount: info.cudaDeviceCount, devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [], graphs: info.cudaGraphs }
     report.autoDevice = info.cudaAvailable ? 'cuda:0' : 'cpu'
     report.ok = true
@@ -118,6 +130,8 @@ export function formatReport(r: DoctorReport): string {
   if (built) rows.push(['shim built for', `${built.foundBy} ${built.version ?? ''} (${built.libDir}${built.cuda ? ', CUDA' : ''})`.replace(/\s+\(/, ' (')])
   rows.push(['libtorch', r.libtorch.loaded ? `${r.libtorch.version} at ${r.libtorch.path ?? '?'}` : `not loaded${r.libtorch.found ? ` (found ${r.libtorch.found.foundBy} ${r.libtorch.version ?? ''} at ${r.libtorch.path})` : ''}`])
   if (r.threads !== undefined) rows.push(['threads', String(r.threads)])
+  if (r.blas) rows.push(['BLAS', r.blas.summary])
+  if (r.onednn) rows.push(['oneDNN', `${r.onednn.version ?? '?'}, ${r.onednn.isa ?? 'instruction set not reported by this libtorch'}: ${r.onednn.reason}`])
   if (r.ok) {
     rows.push(['CUDA', r.cuda.available ? `available, ${r.cuda.deviceCount} device(s)${r.cuda.devices.length ? `: ${r.cuda.devices.map((d, i) => `cuda:${i} ${d}`).join(', ')}` : ''}` : 'not available'])
     rows.push(['CUDA graphs', r.cuda.graphs ? 'built into the shim' : 'not built (a CPU libtorch, or no CUDA headers at build time): steps on a GPU run eagerly'])
@@ -127,6 +141,7 @@ export function formatReport(r: DoctorReport): string {
   const lines = [`byol doctor: ${r.ok ? 'ok' : 'byol cannot run here yet'}`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}${v}`)]
   lines.push('  addon search:', ...r.addon.searched.map((s) => `    - ${s}`))
   lines.push('  libtorch search (install-time order):', ...r.libtorch.search.map((s) => `    - ${s}`))
+  if (r.blas?.advice) lines.push('', r.blas.advice)
   if (r.error) lines.push('', r.error)
   return lines.join('\n') + '\n'
 }

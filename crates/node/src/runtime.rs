@@ -20,6 +20,36 @@ pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
     env.set(info, "cudaDeviceCount", env.number(cuda as f64)?)?;
     env.set(info, "cudaAvailable", env.boolean(cuda > 0)?)?;
     env.set(info, "cudaGraphs", env.boolean(torch::cuda::cuda_support_built())?)?;
+    env.set(info, "blas", blas_info(env)?)?;
+    env.set(info, "onednn", onednn_info(env)?)?;
+    Ok(info)
+}
+
+fn optional_string(env: &Env, s: Option<&str>) -> JsResult<Value> {
+    match s {
+        Some(s) => env.string(s),
+        None => env.undefined(),
+    }
+}
+
+fn blas_info(env: &Env) -> JsResult<Value> {
+    let blas = torch::blas()?;
+    let info = env.object()?;
+    env.set(info, "name", env.string(&blas.name)?)?;
+    env.set(info, "library", optional_string(env, blas.library.as_deref())?)?;
+    env.set(info, "config", optional_string(env, blas.config.as_deref())?)?;
+    env.set(info, "threading", optional_string(env, blas.threading)?)?;
+    env.set(info, "reference", env.boolean(blas.reference)?)?;
+    Ok(info)
+}
+
+fn onednn_info(env: &Env) -> JsResult<Value> {
+    let onednn = torch::onednn_isa();
+    let info = env.object()?;
+    env.set(info, "version", optional_string(env, onednn.version.as_deref())?)?;
+    env.set(info, "isa", optional_string(env, onednn.isa.as_deref())?)?;
+    env.set(info, "capped", env.boolean(onednn.capped)?)?;
+    env.set(info, "reason", env.string(&onednn.reason)?)?;
     Ok(info)
 }
 

@@ -13,6 +13,8 @@ mod train;
 pub use train::*;
 mod cuda;
 pub use cuda::*;
+mod platform;
+pub use platform::*;
 
 #[repr(C)]
 pub struct bt_tensor_s {

@@ -4,8 +4,11 @@ use std::ffi::CStr;
 use std::os::raw::c_char;
 use torch_sys as sys;
 
-/// Process-wide set-up: allocator tuning and the intra-op thread count (0 keeps libtorch's).
+/// Process-wide set-up: the oneDNN instruction set (decided before oneDNN's first kernel, see
+/// [`onednn_isa`](crate::onednn_isa)), allocator tuning and the intra-op thread count (0 keeps
+/// libtorch's).
 pub fn init(num_threads: usize) -> Result<()> {
+    crate::platform::onednn_isa();
     check(unsafe { sys::bt_init(num_threads as i32) })
 }
 
