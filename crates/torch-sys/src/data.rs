@@ -19,6 +19,7 @@ extern "C" {
         k: i64,
         temperature: c_double,
         chunk: i64,
+        conv_similarity: c_int,
         predictions: *mut bt_tensor,
         scores: *mut bt_tensor,
     ) -> bt_error;
