@@ -31,7 +31,7 @@ export const spec: CommandSpec = {
     'skip-corrupt': { type: 'boolean', help: 'skip images that fail to decode (they are listed in config.json) instead of stopping' },
     precision: { type: 'string', value: 'P', help: 'fp32, bf16 (autocast; float32 weights, BatchNorm statistics and loss) or auto: bf16 on CUDA', default: 'auto' },
     'no-cuda-graph': { type: 'boolean', help: 'run every step eagerly instead of replaying a captured CUDA graph (CUDA)' },
-    'channels-last': { type: 'boolean', help: 'convolution weights and views in channels-last layout (the default on CUDA; with --precision bf16, faster on CPUs with bf16 instructions too)' },
+    'channels-last': { type: 'boolean', help: 'convolution weights and views in channels-last layout (the default: faster on CUDA and on the CPU)' },
     'no-channels-last': { type: 'boolean', help: 'keep convolution weights and views in NCHW layout' },
     'no-target-stream': { type: 'boolean', help: 'run the target network on the same CUDA stream as the online network' },
     'joint-views': { type: 'boolean', help: 'both views through each network as one batch: faster, but BatchNorm then mixes the views (not the reference)' },
