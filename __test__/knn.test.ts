@@ -1,6 +1,9 @@
 // kNN evaluation as Lightly's benchmarks (cosine similarity, k nearest vote with weights
 // exp(sim / t)), checked against a JavaScript transcription of Lightly's knn_predict.
 import test from 'ava'
+import { execFileSync } from 'child_process'
+import fs = require('fs')
+import path = require('path')
 import { Byol, embed, fromImages, knnEvaluate, knnPredict, tensor } from '../src'
 import { bytes, classImages, TINY_MODEL } from './data.fixtures'
 
@@ -56,6 +59,33 @@ test('knnPredict matches Lightly\'s knn_predict, in chunks smaller than the quer
     t.true(worst < 1e-4, `k=${k}: scores off by ${worst}`)
   }
 })
+
+// With netlib's reference BLAS the CPU similarities are a 1x1 convolution instead of a matrix
+// product (5x faster there); the vote must not change.
+const referenceBlas = '/usr/lib/x86_64-linux-gnu/blas'
+const referenceTitle = 'with the reference BLAS, kNN takes its convolution route and still matches knn_predict'
+if (!fs.existsSync(path.join(referenceBlas, 'libblas.so.3'))) {
+  test.skip(`${referenceTitle} [skipped: Debian's reference BLAS (libblas3) is not installed]`, () => {})
+} else {
+  test(referenceTitle, (t) => {
+    const [n, m, d, classes, k] = [300, 70, 16, 5, 20]
+    const bank = randn(n * d, 3)
+    const queries = randn(m * d, 4)
+    const labels = Array.from(bytes(n, 5), (v) => v % classes)
+    const input = JSON.stringify({ bank: Array.from(bank), labels, queries: Array.from(queries), d, classes, k })
+    const out = execFileSync(process.execPath, [path.join(__dirname, 'helpers', 'knn-child.js'), input], {
+      encoding: 'utf8',
+      env: { ...process.env, LD_LIBRARY_PATH: referenceBlas, BYOL_NO_BLAS_WARNING: '1' },
+    })
+    const got = JSON.parse(out.trim().split('\n').pop()!)
+    t.true(got.blas.reference, `the child loaded ${got.blas.library}`)
+    const ref = referenceKnn(bank, labels, queries, d, classes, k, 0.1)
+    t.deepEqual(got.predictions, ref.preds)
+    let worst = 0
+    ref.scores.flat().forEach((s, i) => (worst = Math.max(worst, Math.abs(got.scores[i] - s) / Math.max(s, 1))))
+    t.true(worst < 1e-4, `scores off by ${worst}`)
+  })
+}
 
 test('knnPredict: a larger temperature flattens the vote; numClasses defaults to max label + 1', async (t) => {
   // One very close neighbour of class 1 against two far ones of class 0.
