@@ -93,12 +93,12 @@ test('train prints Lightly\'s epoch lines and the kNN accuracy; the run director
 
 test('train --json prints one JSON object per epoch and a result', async (t) => {
   const out = path.join(tmpDir('cli-json'), 'run')
-  const r = byol(['train', '--data', await data(), '--epochs', '2', '--out', out, '--json', '--no-cache', '--preset', 'cifar10-benchmark', '--loss-every', '3', '--channels-last', ...TINY])
+  const r = byol(['train', '--data', await data(), '--epochs', '2', '--out', out, '--json', '--no-cache', '--preset', 'cifar10-benchmark', '--loss-every', '3', '--no-channels-last', ...TINY])
   t.is(r.code, 0, r.stderr)
   const objects = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
   t.deepEqual(objects.map((o) => o.type), ['start', 'epoch', 'epoch', 'result'])
   t.is(objects[0].config.preset, 'cifar10-benchmark')
-  t.deepEqual(objects[0].step, { precision: 'fp32', cudaGraph: false, channelsLast: true, targetStream: false, jointViews: false, lossEvery: 3 })
+  t.deepEqual(objects[0].step, { precision: 'fp32', cudaGraph: false, channelsLast: false, targetStream: false, jointViews: false, lossEvery: 3 })
   t.deepEqual(objects.slice(1, 3).map((o) => o.epoch), [0, 1])
   t.is(objects[1].lr, 0.06 * 8 / 128)
   t.is(objects[3].epochs, 2)

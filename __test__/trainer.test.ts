@@ -132,7 +132,7 @@ test('jointViews runs both views as one batch: a different loss from the same we
 })
 
 test('step options: auto resolves per device; bad values fail naming the option', async (t) => {
-  t.deepEqual(resolveStepOptions({}, 'cpu'), { precision: 'fp32', cudaGraph: false, channelsLast: false, targetStream: false, jointViews: false, lossEvery: 1 })
+  t.deepEqual(resolveStepOptions({}, 'cpu'), { precision: 'fp32', cudaGraph: false, channelsLast: true, targetStream: false, jointViews: false, lossEvery: 1 })
   t.deepEqual(resolveStepOptions({}, 'cuda:0'), { precision: 'bf16', cudaGraph: true, channelsLast: true, targetStream: true, jointViews: false, lossEvery: 50 })
   t.deepEqual(resolveStepOptions({ precision: 'fp32', cudaGraph: false, lossEvery: 7 }, 'cuda:0').precision, 'fp32')
   t.throws(() => resolveStepOptions({ precision: 'fp16' as never }, 'cpu'), { instanceOf: RangeError, message: /precision must be 'fp32', 'bf16' or 'auto'/ })
