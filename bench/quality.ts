@@ -12,6 +12,7 @@ import fs = require('fs')
 import path = require('path')
 import { parseArgs } from 'util'
 import { decodeFiles, fromImages, PresetName, runtimeInfo, train } from '../src'
+import { resolveStepOptions } from '../src/step-options'
 
 interface Lists {
   classes: string[]
@@ -44,7 +45,9 @@ async function main(): Promise<void> {
   const trainData = await load(values.data, lists.train, lists.classes)
   const testData = await load(values.data, lists.test, lists.classes)
   const info = runtimeInfo()
-  console.log(JSON.stringify({ train: trainData.length, test: testData.length, train_hash: lists.train_hash, test_hash: lists.test_hash, recipe: values.recipe, precision: values.precision, channels_last: values['channels-last'], libtorch: info.libtorch, threads: info.threads }))
+  const channelsLast = values['channels-last'] ? true : 'auto'
+  const step = resolveStepOptions({ precision: values.precision as 'auto', channelsLast }, info.cudaAvailable ? 'cuda' : 'cpu')
+  console.log(JSON.stringify({ train: trainData.length, test: testData.length, train_hash: lists.train_hash, test_hash: lists.test_hash, recipe: values.recipe, precision: step.precision, channels_last: step.channelsLast, libtorch: info.libtorch, threads: info.threads, blas: info.blas.name }))
   const t0 = Date.now()
   await train({
     preset: values.recipe as PresetName,
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
     evalEvery: 1,
     device: 'auto',
     precision: values.precision as 'auto',
-    channelsLast: values['channels-last'] ? true : 'auto',
+    channelsLast,
     callbacks: {
       onEpochEnd: (epoch, logs) =>
         console.log(JSON.stringify({ epoch, loss: Number(logs.loss.toFixed(5)), knn_top1: Number(logs.knnTop1!.toFixed(4)), seconds: Number(((Date.now() - t0) / 1000).toFixed(1)), images_per_s: Number(logs.imagesPerSecond.toFixed(1)) })),

@@ -10,7 +10,12 @@ for bench in cpu-step augment; do
   echo "== bench/$bench.ts"
   node "dist/bench/$bench.js"
 done
-# The same step under bf16 autocast with channels-last layout (fast where the CPU has bf16
+# The step in the reference's NCHW layout, and under bf16 autocast (where the CPU has bf16
 # instructions; the reference stays float32).
-echo "== bench/cpu-step.ts --precision bf16 --channels-last"
-node dist/bench/cpu-step.js --precision bf16 --channels-last
+echo "== bench/cpu-step.ts --layout nchw"
+node dist/bench/cpu-step.js --layout nchw
+# The reference with glibc's allocator tuned as byol tunes its own (what is left is the layout).
+echo "== bench/cpu-step.ts --tuned-reference"
+node dist/bench/cpu-step.js --tuned-reference
+echo "== bench/cpu-step.ts --precision bf16"
+node dist/bench/cpu-step.js --precision bf16
