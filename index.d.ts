@@ -90,6 +90,8 @@ export interface OnednnInfo {
 }
 
 export function runtimeInfo(): RuntimeInfo
+/** The BLAS libtorch's matrix products go to (what `runtimeInfo().blas` holds), without touching CUDA. */
+export function blasInfo(): BlasInfo
 export function setNumThreads(threads: number): void
 /** Only deterministic cuDNN algorithms from now on (as `torch.backends.cudnn.deterministic`). */
 export function setCudnnDeterministic(enabled: boolean): void

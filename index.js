@@ -71,7 +71,7 @@ function load() {
 /** Once per process: a reference BLAS halves CPU training speed, and the fix is one command. */
 function warnOnReferenceBlas(native) {
   if (process.env.BYOL_NO_BLAS_WARNING === '1') return
-  const message = blas.advice(native.runtimeInfo().blas)
+  const message = blas.advice(native.blasInfo())
   if (message) process.emitWarning(`${message} (BYOL_NO_BLAS_WARNING=1 silences this)`, { code: 'BYOL_REFERENCE_BLAS' })
 }
 

@@ -26,6 +26,7 @@ const MAX_ARGS: usize = 8;
 
 const EXPORTS: &[(&str, Function)] = &[
     ("runtimeInfo", runtime::runtime_info),
+    ("blasInfo", runtime::blas_info),
     ("setNumThreads", runtime::set_num_threads),
     ("setCudnnDeterministic", runtime::set_cudnn_deterministic),
     ("cosineSchedule", runtime::cosine_schedule),

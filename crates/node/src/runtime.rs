@@ -20,7 +20,7 @@ pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
     env.set(info, "cudaDeviceCount", env.number(cuda as f64)?)?;
     env.set(info, "cudaAvailable", env.boolean(cuda > 0)?)?;
     env.set(info, "cudaGraphs", env.boolean(torch::cuda::cuda_support_built())?)?;
-    env.set(info, "blas", blas_info(env)?)?;
+    env.set(info, "blas", blas_info(env, &[])?)?;
     env.set(info, "onednn", onednn_info(env)?)?;
     Ok(info)
 }
@@ -32,7 +32,8 @@ fn optional_string(env: &Env, s: Option<&str>) -> JsResult<Value> {
     }
 }
 
-fn blas_info(env: &Env) -> JsResult<Value> {
+/// `blasInfo()`: the BLAS alone, without touching CUDA (the loader asks for it at load time).
+pub fn blas_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
     let blas = torch::blas()?;
     let info = env.object()?;
     env.set(info, "name", env.string(&blas.name)?)?;
