@@ -2,7 +2,7 @@
 //! the native `Augmenter`, so that a training step can use it natively), its views, its random
 //! state, and a test entry point that applies one transform on given parameters.
 use crate::host::HostTensor;
-use crate::js::{Env, JsError, JsResult, Value};
+use crate::js::{Env, Handle, JsError, JsResult, Value};
 use crate::options::Options;
 use crate::task::{finish, lock, spawn};
 use byol::augment::config::NUMBER_FIELDS;
@@ -14,13 +14,9 @@ use byol::augment::{
 use std::sync::{Arc, Mutex};
 use torch::{Device, Kind, Tensor};
 
-const TAG: u64 = 0x6279_6f6c_6175_676d; // "byolaugm"
-
 /// What a JavaScript augmenter handle holds. Calls on one augmenter are serialised by the mutex
 /// (they share its generator), on the compute thread.
-#[repr(C)]
 pub(crate) struct AugmenterHandle {
-    tag: u64,
     pub(crate) device: Device,
     pub(crate) augmenter: Arc<Mutex<Augmenter>>,
 }
@@ -28,15 +24,13 @@ pub(crate) struct AugmenterHandle {
 /// The augmenter behind a handle made by `createAugmenter` (for other bindings, such as a
 /// training step that augments natively).
 pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a AugmenterHandle> {
-    let message = || JsError::type_error(format!("{name} must be an augmenter handle returned by createAugmenter"));
-    let h: &AugmenterHandle = env.external_ref(value, name).map_err(|_| message())?;
-    if h.tag != TAG {
-        return Err(message());
-    }
-    Ok(h)
+    env.handle(value, name)
 }
 
-
+impl Handle for AugmenterHandle {
+    const KIND: &'static str = "an augmenter handle returned by createAugmenter";
+    const TAG: u64 = 0x6279_6f6c_6175_676d; // "byolaugm"
+}
 
 /// An options object's raw fields, for what `Options` does not read (arrays, nested objects).
 struct Raw<'a> {
@@ -300,7 +294,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
         })?;
         augmenter.cuda_sync_check = cuda_sync_check;
         augmenter.cpu_grouping = cpu_grouping;
-        finish(move |env| env.external(AugmenterHandle { tag: TAG, device, augmenter: Arc::new(Mutex::new(augmenter)) }))
+        finish(move |env| env.external(AugmenterHandle { device, augmenter: Arc::new(Mutex::new(augmenter)) }))
     })
 }
 

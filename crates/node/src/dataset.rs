@@ -1,7 +1,7 @@
 //! Image datasets held natively (on the CPU or the training GPU) as one uint8 tensor, so that
 //! epochs gather batches by index without copying images through JavaScript.
 use crate::host::HostTensor;
-use crate::js::{Env, JsError, JsResult, Value};
+use crate::js::{Env, Handle, JsError, JsResult, Value};
 use crate::options::Options;
 use crate::task::{finish, lock, spawn, Finish};
 use byol::dataset::ImageDataset;
@@ -9,13 +9,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex};
 use torch::{Device, Kind, Tensor};
 
-const TAG: u64 = 0x6279_6f6c_6461_7461; // "byoldata"
-
 /// What a JavaScript dataset handle holds. The metadata sits outside the mutex so that reading
 /// it never waits for a gather running on the compute thread.
-#[repr(C)]
 pub(crate) struct DatasetHandle {
-    tag: u64,
     pub(crate) length: i64,
     pub(crate) height: i64,
     pub(crate) width: i64,
@@ -25,14 +21,13 @@ pub(crate) struct DatasetHandle {
     pub(crate) dataset: Arc<Mutex<ImageDataset>>,
 }
 
+impl Handle for DatasetHandle {
+    const KIND: &'static str = "a dataset handle returned by datasetCreate or datasetLoad";
+    const TAG: u64 = 0x6279_6f6c_6461_7461; // "byoldata"
+}
+
 pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a DatasetHandle> {
-    let h: &DatasetHandle = env
-        .external_ref(value, name)
-        .map_err(|_| JsError::type_error(format!("{name} must be a dataset handle")))?;
-    if h.tag != TAG {
-        return Err(JsError::type_error(format!("{name} must be a handle returned by datasetCreate or datasetLoad")));
-    }
-    Ok(h)
+    env.handle(value, name)
 }
 
 
@@ -99,7 +94,6 @@ fn build(images: Tensor, labels: Option<HostTensor>, c: Common) -> JsResult<Fini
     let dataset = ImageDataset::new(&images, labels.as_ref(), c.num_classes, c.device)?;
     let [height, width] = dataset.image_size();
     let handle = DatasetHandle {
-        tag: TAG,
         length: dataset.len(),
         height,
         width,

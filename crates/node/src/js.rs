@@ -38,6 +38,18 @@ impl From<torch::TorchError> for JsError {
 
 pub type JsResult<T> = Result<T, JsError>;
 
+/// A native object that JavaScript holds as an external. Each kind has its own type tag, so the
+/// addon never reads one kind's memory as another's.
+pub trait Handle: Send + 'static {
+    /// The expected kind, as errors name it: "a model handle returned by createByol".
+    const KIND: &'static str;
+    /// The kind's half of the type tag (unique per kind).
+    const TAG: u64;
+}
+
+/// The addon's half of every handle's type tag ("byolhndl").
+const HANDLE_TAG: u64 = 0x6279_6f6c_686e_646c;
+
 /// A JavaScript value borrowed for the duration of one native call.
 pub type Value = napi_value;
 
@@ -224,7 +236,8 @@ impl Env {
         Ok(array)
     }
 
-    pub fn external<T: Send + 'static>(&self, value: T) -> JsResult<Value> {
+    /// A new external holding `value`, type-tagged as a `T`.
+    pub fn external<T: Handle>(&self, value: T) -> JsResult<Value> {
         unsafe extern "C" fn finalize<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
             drop(Box::from_raw(data as *mut T));
         }
@@ -235,14 +248,24 @@ impl Env {
             drop(unsafe { Box::from_raw(raw) });
         }
         status(s, "create_external")?;
+        let tag = napi_type_tag { lower: T::TAG, upper: HANDLE_TAG };
+        status(unsafe { napi_type_tag_object(self.0, v, &tag) }, "type_tag_object")?;
         Ok(v)
     }
 
-    /// The data behind an external made by [`Env::external`] with the same `T`. Callers must
-    /// check a tag inside `T` (the addon makes externals of one type only).
-    pub fn external_ref<T>(&self, v: Value, name: &str) -> JsResult<&T> {
+    /// The `T` behind an external made by [`Env::external`] as a `T`. Anything else (another
+    /// kind of handle, an external of another addon, a plain object) is a `TypeError` naming the
+    /// expected kind, found from the tag alone: no memory is read before the tag matches.
+    pub fn handle<T: Handle>(&self, v: Value, name: &str) -> JsResult<&T> {
+        let wrong = || JsError::type_error(format!("{name} must be {}", T::KIND));
         if self.type_of(v)? != NAPI_EXTERNAL {
-            return Err(JsError::type_error(format!("{name} must be a model handle")));
+            return Err(wrong());
+        }
+        let tag = napi_type_tag { lower: T::TAG, upper: HANDLE_TAG };
+        let mut matches = false;
+        status(unsafe { napi_check_object_type_tag(self.0, v, &tag, &mut matches) }, "check_object_type_tag")?;
+        if !matches {
+            return Err(wrong());
         }
         let mut data = null_mut();
         status(unsafe { napi_get_value_external(self.0, v, &mut data) }, "get_value_external")?;

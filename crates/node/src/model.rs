@@ -1,6 +1,6 @@
 //! The BYOL model as seen from JavaScript: a handle plus functions that run on the compute thread.
 use crate::host::HostTensor;
-use crate::js::{Env, JsError, JsResult, Value};
+use crate::js::{Env, Handle, JsError, JsResult, Value};
 use crate::options::Options;
 use crate::task::{finish, lock, spawn};
 use byol::{Byol, Network, Part};
@@ -8,22 +8,20 @@ use std::sync::{Arc, Mutex};
 use torch::nn::Mode;
 use torch::{Device, Kind, Role, Tensor};
 
-const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
-
 /// What a JavaScript model handle (an External) holds. Calls on one model are serialised by the
 /// mutex; they wait on the compute thread, never on the JavaScript thread.
 pub(crate) struct ModelHandle {
-    tag: u64,
     pub(crate) device: Device,
     pub(crate) model: Arc<Mutex<Byol>>,
 }
 
+impl Handle for ModelHandle {
+    const KIND: &'static str = "a model handle returned by createByol";
+    const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
+}
+
 pub(crate) fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle> {
-    let h: &ModelHandle = env.external_ref(value, "model")?;
-    if h.tag != TAG {
-        return Err(JsError::type_error("model must be a handle returned by createByol"));
-    }
-    Ok(h)
+    env.handle(value, "model")
 }
 
 
@@ -34,7 +32,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     spawn(env, "byol.create", move || {
         let device = config.device;
         let model = Byol::new(config)?;
-        finish(move |env| env.external(ModelHandle { tag: TAG, device, model: Arc::new(Mutex::new(model)) }))
+        finish(move |env| env.external(ModelHandle { device, model: Arc::new(Mutex::new(model)) }))
     })
 }
 

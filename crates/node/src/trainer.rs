@@ -4,7 +4,7 @@
 //! JavaScript between steps.
 use crate::augment;
 use crate::dataset;
-use crate::js::{Env, JsError, JsResult, Value};
+use crate::js::{Env, Handle, JsError, JsResult, Value};
 use crate::model;
 use crate::options::Options;
 use crate::task::{finish, lock, spawn};
@@ -14,12 +14,7 @@ use byol::{Byol, GraphMode, Precision, QueuedLosses, StepOptions, Trainer, Train
 use std::sync::{Arc, Mutex};
 use torch::{Device, Kind};
 
-const TAG: u64 = 0x6279_6f6c_7472_6e72; // "byoltrnr"
-const LOSSES_TAG: u64 = 0x6279_6f6c_6c6f_7373; // "byolloss"
-
-#[repr(C)]
 struct TrainerHandle {
-    tag: u64,
     model: Arc<Mutex<Byol>>,
     dataset: Arc<Mutex<ImageDataset>>,
     augmenter: Option<Arc<Mutex<Augmenter>>>,
@@ -28,22 +23,25 @@ struct TrainerHandle {
 }
 
 /// A chunk's losses, on their way to the host until read.
-#[repr(C)]
 struct LossesHandle {
-    tag: u64,
     steps: usize,
     losses: Mutex<Option<QueuedLosses>>,
 }
 
 
 
+impl Handle for TrainerHandle {
+    const KIND: &'static str = "a trainer handle returned by trainerCreate";
+    const TAG: u64 = 0x6279_6f6c_7472_6e72; // "byoltrnr"
+}
+
+impl Handle for LossesHandle {
+    const KIND: &'static str = "the losses handle of a trainerRun result";
+    const TAG: u64 = 0x6279_6f6c_6c6f_7373; // "byolloss"
+}
+
 fn trainer_handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a TrainerHandle> {
-    let message = || JsError::type_error("trainer must be a handle returned by trainerCreate");
-    let h: &TrainerHandle = env.external_ref(value, "trainer").map_err(|_| message())?;
-    if h.tag != TAG {
-        return Err(message());
-    }
-    Ok(h)
+    env.handle(value, "trainer")
 }
 
 fn mode_name(mode: &GraphMode) -> (&'static str, Option<String>) {
@@ -80,7 +78,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
             }
             Trainer::new(options, &model, &lock(&d), augmenter.as_deref(), batch_size)?
         };
-        let handle = TrainerHandle { tag: TAG, model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))) };
+        let handle = TrainerHandle { model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))) };
         finish(move |env| env.external(handle))
     })
 }
@@ -108,7 +106,7 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
         let (graph, reason) = mode_name(trainer.mode());
         finish(move |env| {
             let o = env.object()?;
-            env.set(o, "losses", env.external(LossesHandle { tag: LOSSES_TAG, steps, losses: Mutex::new(Some(losses)) })?)?;
+            env.set(o, "losses", env.external(LossesHandle { steps, losses: Mutex::new(Some(losses)) })?)?;
             env.set(o, "steps", env.number(steps as f64)?)?;
             env.set(o, "graph", env.string(graph)?)?;
             env.set(o, "reason", match &reason { Some(r) => env.string(r)?, None => env.undefined()? })?;
@@ -130,11 +128,7 @@ pub fn dispose(env: &Env, args: &[Value]) -> JsResult<Value> {
 /// `trainerLosses(losses) -> Promise<Float32Array>`: waits for the chunk's steps and reads their
 /// losses (once).
 pub fn losses(env: &Env, args: &[Value]) -> JsResult<Value> {
-    let message = || JsError::type_error("losses must be the handle from a trainerRun result");
-    let h: &LossesHandle = env.external_ref(args[0], "losses").map_err(|_| message())?;
-    if h.tag != LOSSES_TAG {
-        return Err(message());
-    }
+    let h: &LossesHandle = env.handle(args[0], "losses")?;
     let losses = lock(&h.losses)
         .take()
         .ok_or_else(|| JsError::error(format!("the losses of these {} steps were already read", h.steps)))?;
