@@ -131,7 +131,7 @@ test.serial('from TypeScript in that project: ESM import trains 2 steps and embe
   t.deepEqual(r.names.filter((n: string) => n !== 'default'), c.names)
 })
 
-test.serial('npx byol doctor reports libtorch, CUDA, threads, addon, shim and the auto device', async (t) => {
+test.serial('npx byol doctor reports libtorch, BLAS (and the fix for a reference one), oneDNN, CUDA, threads, addon, shim and the auto device', async (t) => {
   const { project } = await install()
   const bin = path.join(project, 'node_modules', '.bin', 'byol')
   const r = spawnSync(bin, ['doctor'], { cwd: project, encoding: 'utf8' })
@@ -144,11 +144,24 @@ test.serial('npx byol doctor reports libtorch, CUDA, threads, addon, shim and th
   t.regex(r.stdout, /CUDA\s+(not available|available, \d+ device)/)
   t.regex(r.stdout, /CUDA graphs\s+(built into the shim|not built)/)
   t.regex(r.stdout, /device 'auto'\s+(cpu|cuda:0)/)
+  t.regex(r.stdout, /BLAS\s+\S+/)
+  t.regex(r.stdout, /oneDNN\s+\d+\.\d+\.\d+, \w+: \S+/)
   const json = JSON.parse(spawnSync(bin, ['doctor', '--json'], { cwd: project, encoding: 'utf8' }).stdout)
   t.true(json.ok)
   t.is(json.autoDevice, json.cuda.available ? 'cuda:0' : 'cpu')
   t.is(typeof json.cuda.graphs, 'boolean')
   t.true(json.libtorch.loaded)
+  t.is(typeof json.blas.reference, 'boolean')
+  t.is(typeof json.onednn.reason, 'string')
+  // With netlib's reference BLAS, doctor and the loader both name it and print the fix.
+  const referenceBlas = '/usr/lib/x86_64-linux-gnu/blas'
+  if (fs.existsSync(path.join(referenceBlas, 'libblas.so.3'))) {
+    const ref = spawnSync(bin, ['doctor'], { cwd: project, encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: referenceBlas } })
+    t.is(ref.status, 0, ref.stderr)
+    t.regex(ref.stdout, /BLAS\s+reference BLAS/)
+    t.regex(ref.stdout, /Fix: sudo apt-get install -y libopenblas0-openmp/)
+    t.regex(ref.stderr, /BYOL_REFERENCE_BLAS.*reference BLAS/)
+  }
 })
 
 test.serial('without the shim or libtorch: the promised error from require, doctor and the install script, no crash', async (t) => {
