@@ -6,7 +6,9 @@
 
 #include <ATen/Version.h>
 
+#if defined(__x86_64__)
 #include <cpuid.h>
+#endif
 #include <dlfcn.h>
 #include <climits>
 #include <cstdio>
