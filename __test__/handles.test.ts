@@ -1,6 +1,6 @@
 // Every native entry point that takes a handle checks its kind (a Node-API type tag) before it
 // touches the memory behind it: another kind of handle or a plain object is a TypeError naming
-// the kind it expected, never a read of the wrong memory.
+// the kind it expected, never a read of the wrong memory; so is a trainer that was disposed.
 import test from 'ava'
 import { Augmenter, Byol, fromImages } from '../src'
 import { indexTensor } from '../src/data/dataset'
@@ -80,4 +80,11 @@ test('every entry point refuses every other kind of handle and plain values, nam
   t.is(cases, 188, "27 handle arguments of 22 entry points, 7 wrong values each (6 for the optional augmenter)")
   await native.trainerLosses(valid.losses as never)
   await native.trainerDispose(valid.trainer as never)
+  // A disposed trainer is refused at once, on the JavaScript thread, as no longer a trainer.
+  for (const fn of ['trainerRun', 'trainerDispose']) {
+    t.throws(() => fns[fn](valid.trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1, momentum: 0.9 }), {
+      instanceOf: TypeError,
+      message: `trainer must be ${EXPECTED.trainer}; this one was disposed`,
+    })
+  }
 })

@@ -11,6 +11,7 @@ use crate::task::{finish, lock, spawn};
 use byol::augment::Augmenter;
 use byol::dataset::ImageDataset;
 use byol::{Byol, GraphMode, Precision, QueuedLosses, StepOptions, Trainer, TrainerOptions};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use torch::{Device, Kind};
 
@@ -20,6 +21,9 @@ struct TrainerHandle {
     augmenter: Option<Arc<Mutex<Augmenter>>>,
     /// None once disposed.
     trainer: Arc<Mutex<Option<Trainer>>>,
+    /// Set by `trainerDispose` on the JavaScript thread, so later calls fail at once without
+    /// waiting for the lock a running chunk holds.
+    disposed: AtomicBool,
 }
 
 /// A chunk's losses, on their way to the host until read.
@@ -41,7 +45,11 @@ impl Handle for LossesHandle {
 }
 
 fn trainer_handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a TrainerHandle> {
-    env.handle(value, "trainer")
+    let h: &TrainerHandle = env.handle(value, "trainer")?;
+    if h.disposed.load(Ordering::Acquire) {
+        return Err(JsError::type_error(format!("trainer must be {}; this one was disposed", TrainerHandle::KIND)));
+    }
+    Ok(h)
 }
 
 fn mode_name(mode: &GraphMode) -> (&'static str, Option<String>) {
@@ -78,7 +86,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
             }
             Trainer::new(options, &model, &lock(&d), augmenter.as_deref(), batch_size)?
         };
-        let handle = TrainerHandle { model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))) };
+        let handle = TrainerHandle { model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))), disposed: AtomicBool::new(false) };
         finish(move |env| env.external(handle))
     })
 }
@@ -118,7 +126,9 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
 /// `trainerDispose(trainer) -> Promise<void>`: frees the trainer's captured graph and buffers now
 /// (on the compute thread) instead of when JavaScript collects the handle.
 pub fn dispose(env: &Env, args: &[Value]) -> JsResult<Value> {
-    let t = trainer_handle(env, args[0])?.trainer.clone();
+    let h = trainer_handle(env, args[0])?;
+    h.disposed.store(true, Ordering::Release);
+    let t = h.trainer.clone();
     spawn(env, "byol.trainerDispose", move || {
         drop(lock(&t).take());
         finish(|env| env.undefined())
