@@ -40,7 +40,7 @@ pub fn blas() -> Result<BlasInfo> {
         "ATLAS"
     } else if file.is_empty() || file.contains("libtorch") {
         "built into libtorch"
-    } else if file.ends_with("/blas/libblas.so.3") || file.contains("libblas.so") {
+    } else if file.contains("libblas.so") {
         "reference BLAS"
     } else {
         "unknown BLAS"
