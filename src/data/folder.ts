@@ -37,6 +37,8 @@ interface Listing {
   files: string[]
   labels?: number[]
   classes?: string[]
+  /** Image files whose names are not valid UTF-8, escaped (`bad\\xff.png`): Node cannot open them by a string path. */
+  unnamed: string[]
 }
 
 const CACHE_MAGIC = 'BYOLIMG1'
@@ -46,14 +48,27 @@ function isImage(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase())
 }
 
-async function walk(dir: string, rel: string, out: string[]): Promise<void> {
-  const entries = await fs.promises.readdir(dir, { withFileTypes: true })
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue
-    const relative = rel ? `${rel}/${e.name}` : e.name
-    if (e.isDirectory()) await walk(path.join(dir, e.name), relative, out)
-    else if ((e.isFile() || e.isSymbolicLink()) && isImage(e.name)) out.push(relative)
+/** A file name as bytes, with every byte that is not printable ASCII written `\\xNN`. */
+function escapeName(name: Buffer): string {
+  return Array.from(name, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')
+}
+
+async function walk(dir: string, rel: string, out: string[], unnamed: string[]): Promise<void> {
+  // Names are read as bytes: a name that is not valid UTF-8 would come back as replacement
+  // characters, a path no file has.
+  // (@types/node has no overload for this pair of options, which Node has supported since 10.)
+  type RawEntry = Omit<fs.Dirent, 'name'> & { name: Buffer }
+  const options = { withFileTypes: true, encoding: 'buffer' } as unknown as { withFileTypes: true }
+  const entries = (await fs.promises.readdir(dir, options)) as unknown as RawEntry[]
+  const named = entries.map((e) => ({ e, name: e.name.toString('utf8') }))
+  named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const { e, name } of named) {
+    if (name.startsWith('.')) continue
+    const relative = rel ? `${rel}/${name}` : name
+    if (!Buffer.from(name, 'utf8').equals(asBytes(e.name))) {
+      if (isImage(name)) unnamed.push(rel ? `${rel}/${escapeName(e.name)}` : escapeName(e.name))
+    } else if (e.isDirectory()) await walk(path.join(dir, name), relative, out, unnamed)
+    else if ((e.isFile() || e.isSymbolicLink()) && isImage(name)) out.push(relative)
   }
 }
 
@@ -73,9 +88,10 @@ export async function listImageFolder(root: string, layout: FolderOptions['layou
   const exts = IMAGE_EXTENSIONS.join(', ')
   if (layout === 'flat' || (layout === 'auto' && dirs.length === 0)) {
     const files: string[] = []
-    await walk(abs, '', files)
-    if (files.length === 0) throw new Error(`no images (${exts}) found in ${abs}`)
-    return { root: abs, layout: 'flat', files }
+    const unnamed: string[] = []
+    await walk(abs, '', files, unnamed)
+    if (files.length + unnamed.length === 0) throw new Error(`no images (${exts}) found in ${abs}`)
+    return { root: abs, layout: 'flat', files, unnamed }
   }
   if (layout === 'auto' && looseImages.length > 0) {
     throw new Error(
@@ -87,16 +103,18 @@ export async function listImageFolder(root: string, layout: FolderOptions['layou
   if (dirs.length === 0) throw new Error(`${abs} has no class sub-folders (ImageFolder layout: <root>/<class>/*.jpg)`)
   const files: string[] = []
   const labels: number[] = []
+  const unnamed: string[] = []
   for (const [label, dir] of dirs.entries()) {
     const found: string[] = []
-    await walk(path.join(abs, dir), dir, found)
-    if (found.length === 0) throw new Error(`class folder ${path.join(abs, dir)} has no images (${exts})`)
+    const before = unnamed.length
+    await walk(path.join(abs, dir), dir, found, unnamed)
+    if (found.length + unnamed.length - before === 0) throw new Error(`class folder ${path.join(abs, dir)} has no images (${exts})`)
     for (const f of found) {
       files.push(f)
       labels.push(label)
     }
   }
-  return { root: abs, layout: 'imagefolder', files, labels, classes: dirs }
+  return { root: abs, layout: 'imagefolder', files, labels, classes: dirs, unnamed }
 }
 
 function storageSize(size: FolderOptions['imageSize']): [number, number] {
@@ -115,8 +133,12 @@ export function defaultCacheDir(): string {
 async function fingerprint(listing: Listing, size: [number, number]): Promise<string> {
   const hash = crypto.createHash('sha256')
   hash.update(JSON.stringify({ v: CACHE_VERSION, layout: listing.layout, size, classes: listing.classes ?? null }))
-  const stats = await mapLimit(listing.files, 64, (f) => fs.promises.stat(path.join(listing.root, f)))
+  // A link that cannot be followed (a loop, a missing target) counts by its own stat: decoding
+  // names it, and fixing it changes the fingerprint.
+  const stat = (f: string) => fs.promises.stat(f).catch(() => fs.promises.lstat(f))
+  const stats = await mapLimit(listing.files, 64, (f) => stat(path.join(listing.root, f)))
   listing.files.forEach((f, i) => hash.update(`\n${f}\t${stats[i].size}\t${stats[i].mtimeMs}`))
+  for (const f of listing.unnamed) hash.update(`\n${f}\tunnamed`)
   return hash.digest('hex')
 }
 
@@ -182,7 +204,11 @@ async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array)
 
 /** Decodes one image file to RGB uint8 `[h, w, 3]`, resizing (cover + centre crop) when needed. */
 export async function decodeImage(file: string, h: number, w: number): Promise<Buffer> {
-  const { data, info } = await sharp()(file, { failOn: 'warning' })
+  // Read here rather than by libvips, so that a file that cannot be read fails with its errno
+  // (EACCES, ELOOP, EISDIR) instead of libvips' "unsupported image format".
+  const bytes = await fs.promises.readFile(file)
+  if (bytes.length === 0) throw new Error('the file is empty')
+  const { data, info } = await sharp()(asBytes(bytes), { failOn: 'warning' })
     .toColourspace('srgb')
     .removeAlpha()
     .raw()
@@ -206,6 +232,11 @@ async function decodeAll(
   const pixels = new Uint8Array(n * imageBytes)
   const ok = new Uint8Array(n)
   const skipped: SkippedImage[] = []
+  for (const name of listing.unnamed) {
+    const reason = 'the file name is not valid UTF-8; rename it'
+    if (!options.skipCorrupt) throw new Error(`cannot read ${path.join(listing.root, name)}: ${reason} (pass skipCorrupt / --skip-corrupt to skip such files)`)
+    skipped.push({ file: name, error: reason })
+  }
   let done = 0
   await mapLimit(listing.files, options.concurrency ?? 16, async (rel, i) => {
     const file = path.join(listing.root, rel)
@@ -222,10 +253,10 @@ async function decodeAll(
     done++
     if (options.onProgress && (done % 256 === 0 || done === n)) options.onProgress(done, n)
   })
-  if (skipped.length === 0) return { pixels, files: listing.files, labels: listing.labels, skipped }
+  if (n > 0 && ok.every(Boolean)) return { pixels, files: listing.files, labels: listing.labels, skipped }
   // Compact the decoded images, keeping the listing order.
   const keep = listing.files.map((_, i) => i).filter((i) => ok[i])
-  if (keep.length === 0) throw new Error(`none of the ${n} images in ${listing.root} could be decoded (first: ${skipped[0].file}: ${skipped[0].error})`)
+  if (keep.length === 0) throw new Error(`none of the ${n + listing.unnamed.length} images in ${listing.root} could be decoded (first: ${skipped[0].file}: ${skipped[0].error})`)
   const packed = new Uint8Array(keep.length * imageBytes)
   keep.forEach((src, dst) => packed.set(pixels.subarray(src * imageBytes, (src + 1) * imageBytes), dst * imageBytes))
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1))
