@@ -67,40 +67,85 @@ export async function writeSafetensors(
   await writeFileAtomic(file, encodeSafetensors(tensors, metadata))
 }
 
-/** Parses a safetensors buffer; tensors are copied into aligned typed arrays. */
+/** The largest header byol reads: the safetensors format's own limit. */
+const MAX_HEADER = 100 * 1024 * 1024
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+
+/**
+ * Parses a safetensors buffer; tensors are copied into aligned typed arrays. The header is
+ * checked as the format specifies (a JSON object of string metadata and tensors whose offsets
+ * tile the data exactly), so a damaged file fails naming the entry and what is wrong with it.
+ */
 export function decodeSafetensors(buf: Uint8Array, name = 'safetensors data'): SafetensorsFile {
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
   if (view.length < 8) throw new Error(`${name}: too short for a safetensors file`)
-  const headerLength = Number(view.readBigUInt64LE(0))
-  if (8 + headerLength > view.length) throw new Error(`${name}: not a safetensors file (header length ${headerLength} past the end)`)
-  let header: Record<string, unknown>
+  const headerLength = view.readBigUInt64LE(0)
+  if (headerLength > BigInt(Math.min(MAX_HEADER, view.length - 8))) {
+    throw new Error(`${name}: not a safetensors file (header length ${headerLength} past the end or above 100 MiB)`)
+  }
+  const base = 8 + Number(headerLength)
+  let header: unknown
   try {
-    header = JSON.parse(view.toString('utf8', 8, 8 + headerLength))
+    header = JSON.parse(view.toString('utf8', 8, base))
   } catch {
     throw new Error(`${name}: not a safetensors file (unreadable header)`)
   }
-  const base = 8 + headerLength
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Error(`${name}: not a safetensors file (the header is not a JSON object)`)
+  }
   const tensors = new Map<string, SafetensorsTensor>()
   let metadata: Record<string, string> = {}
-  for (const [key, value] of Object.entries(header)) {
+  const spans: Array<[number, number, string]> = []
+  for (const [key, value] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') {
-      metadata = value as Record<string, string>
+      metadata = checkMetadata(value, name)
       continue
     }
-    const info = value as { dtype: string; shape: number[]; data_offsets: [number, number] }
+    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
+    const bad = (what: string) => new Error(`${name}: ${key} ${what}`)
+    if (typeof info !== 'object' || info === null) throw bad('is not a tensor entry')
     const dtype = DTYPES.find(([n]) => n === info.dtype)
-    if (!dtype) throw new Error(`${name}: ${key} has dtype ${info.dtype}; byol reads ${DTYPES.map(([n]) => n).join(', ')}`)
-    const [, Ctor, size] = dtype
-    const [begin, end] = info.data_offsets
-    const count = info.shape.reduce((a, b) => a * b, 1)
-    if (end - begin !== count * size || base + end > view.length) {
-      throw new Error(`${name}: ${key} has data_offsets [${begin}, ${end}] that do not fit shape [${info.shape}] (truncated file?)`)
+    if (!dtype) throw bad(`has dtype ${String(info.dtype)}; byol reads ${DTYPES.map(([n]) => n).join(', ')}`)
+    if (!Array.isArray(info.shape) || !info.shape.every(isCount)) throw bad(`has shape ${JSON.stringify(info.shape)}, not a list of sizes`)
+    const offsets = info.data_offsets
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+      throw bad(`has data_offsets ${JSON.stringify(offsets)}, not [begin, end]`)
     }
+    const shape = info.shape as number[]
+    const [begin, end] = offsets as [number, number]
+    const [, Ctor, size] = dtype
+    const count = shape.reduce((a, b) => a * b, 1)
+    if (end - begin !== count * size || base + end > view.length) {
+      throw bad(`has data_offsets [${begin}, ${end}] that do not fit shape [${shape}] (truncated file?)`)
+    }
+    spans.push([begin, end, key])
     const data = new Ctor(count)
     bytesOf(data).set(view.subarray(base + begin, base + end))
-    tensors.set(key, { data, shape: info.shape })
+    tensors.set(key, { data, shape })
   }
+  checkTiling(spans, view.length - base, name)
   return { tensors, metadata }
+}
+
+function checkMetadata(value: unknown, name: string): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${name}: __metadata__ is not an object`)
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new Error(`${name}: __metadata__.${k} is not a string`)
+  }
+  return value as Record<string, string>
+}
+
+/** The tensors' byte ranges must cover the data without overlap or gap, as the format requires. */
+function checkTiling(spans: Array<[number, number, string]>, dataLength: number, name: string): void {
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  let at = 0
+  for (const [begin, end, key] of spans) {
+    if (begin < at) throw new Error(`${name}: ${key} overlaps another tensor's data (data_offsets [${begin}, ${end}])`)
+    if (begin > at) throw new Error(`${name}: ${begin - at} bytes of data before ${key} belong to no tensor`)
+    at = end
+  }
+  if (at !== dataLength) throw new Error(`${name}: ${dataLength - at} bytes after the last tensor belong to no tensor`)
 }
 
 export async function readSafetensors(file: string): Promise<SafetensorsFile> {
