@@ -93,6 +93,12 @@ export async function readCheckpoint(runDirOrFile: string): Promise<LoadedCheckp
   const target = new Map<string, SafetensorsTensor>()
   const buffers: SafetensorsTensor[] = []
   for (const [name, t] of tensors) {
+    // byol writes counters as int64 and everything else as float32; anything else is another
+    // program's file or a damaged one, and must not reach the model as reinterpreted bytes.
+    const expected = name.endsWith('num_batches_tracked') ? BigInt64Array : Float32Array
+    if (!(t.data instanceof expected)) {
+      throw new Error(`${file}: ${name} holds ${t.data.constructor.name.replace('Array', '')} values; a byol checkpoint stores ${expected.name.replace('Array', '')} there`)
+    }
     if (name.startsWith('online/')) online.set(name.slice(7), t)
     else if (name.startsWith('target/')) target.set(name.slice(7), t)
     else if (name.startsWith('optimizer/momentum/')) buffers[Number(name.slice(19))] = t

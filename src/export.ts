@@ -58,6 +58,9 @@ export async function loadBackbone(model: Byol, source: string | Map<string, Saf
     const known = new Set(backbone.map((e) => e.name.slice(PREFIX.length)))
     const unexpected = [...weights.keys()].filter((n) => !known.has(n))
     if (missing.length || unexpected.length) {
+      if (unexpected.some((n) => n.startsWith('online/'))) {
+        throw new Error(`${what} is a byol checkpoint, not backbone weights: resume from it, or load its backbone with loadCheckpoint()`)
+      }
       throw new Error(
         `${what} does not match the model's backbone: missing [${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}], ` +
           `unexpected [${unexpected.slice(0, 8).join(', ')}${unexpected.length > 8 ? ', ...' : ''}]`,

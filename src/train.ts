@@ -20,6 +20,7 @@ import { epochBatches, batchesPerEpoch } from './data/epochs'
 import { DataSource, describeSource, loadDataSource } from './data/index'
 import { FolderOptions } from './data/folder'
 import { exportBackbone, loadBackbone } from './export'
+import { resumeConflicts } from './resume'
 import { modelHandle } from './handle'
 import { knnEvaluate } from './knn'
 import { Byol, Device } from './model'
@@ -214,6 +215,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (!from) throw new TypeError('resume: true needs runDir')
     ckpt = await readCheckpoint(from)
     resumedFrom = checkpointPath(from)
+    const conflicts = resumeConflicts(ckpt.state.config, options)
+    if (conflicts.length) {
+      throw new Error(
+        `cannot resume ${resumedFrom} with another configuration (checkpoint -> now): ${conflicts.join(', ')}; ` +
+          `resume without these options (only epochs may change) or start a new run`,
+      )
+    }
   }
   // A resumed run keeps its configuration; only the number of epochs may be extended.
   const config: TrainConfig = ckpt
@@ -222,6 +230,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const evalEvery = nonNegativeInteger('evalEvery', options.evalEvery, 0)
   const checkpointEvery = nonNegativeInteger('checkpointEvery', options.checkpointEvery, 1)
   const device = resolveDevice(options.device)
+  await runDir?.check()
   const { train: trainData, test: testData, source } = await loadTrainData(options, config, device, ckpt?.state.data.train)
   const trained = ckpt?.state.data.trainImages
   if (trained !== undefined && trained !== trainData.length) {
