@@ -109,6 +109,9 @@ function positiveInteger(name: string, v: number | undefined): void {
   if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name} must be a positive integer, got ${v}`)
 }
 
+/** The largest training image side; the native augmentations stop at the same size. */
+const MAX_IMAGE_SIZE = 8192
+
 /** A preset with overrides applied, checked. */
 export function resolveConfig(o: ConfigOverrides = {}): TrainConfig {
   positiveInteger('batchSize', o.batchSize)
@@ -129,6 +132,7 @@ export function resolveConfig(o: ConfigOverrides = {}): TrainConfig {
   }
   positiveInteger('epochs', config.epochs)
   positiveInteger('imageSize', config.imageSize)
+  if (config.imageSize > MAX_IMAGE_SIZE) throw new RangeError(`imageSize must be at most ${MAX_IMAGE_SIZE}, got ${config.imageSize}`)
   positiveInteger('knn.k', config.knn.k)
   positiveInteger('knn.batchSize', config.knn.batchSize)
   if (!Number.isInteger(config.seed) || config.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${config.seed}`)
@@ -137,7 +141,12 @@ export function resolveConfig(o: ConfigOverrides = {}): TrainConfig {
   if (!(start >= 0 && start <= 1 && end >= 0 && end <= 1)) {
     throw new RangeError(`momentum.start and momentum.end must be in [0, 1], got ${start} and ${end}`)
   }
-  if (!(config.optimizer.lr >= 0)) throw new RangeError(`lr must be non-negative, got ${config.optimizer.lr}`)
+  const finite = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${v}`)
+  }
+  finite('lr', config.optimizer.lr)
+  finite('optimizer.weightDecay', config.optimizer.weightDecay)
+  finite('optimizer.momentum', config.optimizer.momentum)
   if (config.batchSize < 2) throw new RangeError('batchSize must be at least 2 (training-mode BatchNorm needs two images)')
   return config
 }

@@ -24,6 +24,32 @@ export function newRunDir(root = 'runs'): string {
 export class RunDir {
   constructor(readonly dir: string) {}
 
+  /**
+   * Fails at once, before any data is loaded, when the folder could not be written; creates
+   * nothing (the first file written creates it), so a run refused later leaves no trace.
+   */
+  async check(): Promise<void> {
+    let at = this.dir
+    for (;;) {
+      const stat = await fs.promises.stat(at).catch(() => undefined)
+      if (stat && !stat.isDirectory()) {
+        throw new Error(at === this.dir ? `the run directory ${this.dir} is a file; choose another folder` : `cannot create the run directory ${this.dir}: ${at} is a file`)
+      }
+      if (stat) break
+      if (path.dirname(at) === at) break
+      at = path.dirname(at)
+    }
+    try {
+      await fs.promises.access(at, fs.constants.W_OK)
+      // Root passes access() everywhere; a read-only mount or a kernel folder still refuses it.
+      const probe = path.join(at, `.byol-write-${process.pid}`)
+      await fs.promises.writeFile(probe, '')
+      await fs.promises.rm(probe)
+    } catch (e) {
+      throw new Error(`cannot write the run directory ${this.dir}: ${(e as Error).message}`)
+    }
+  }
+
   file(name: keyof typeof RUN_FILES): string {
     return path.join(this.dir, RUN_FILES[name])
   }
