@@ -41,8 +41,11 @@ interface Listing {
   unnamed: string[]
 }
 
-const CACHE_MAGIC = 'BYOLIMG1'
-const CACHE_VERSION = 1
+// Layout: magic, header length (u32), SHA-256 of the header, the header (JSON), pixels at a
+// 64-byte boundary. The digest makes a damaged header a cache miss instead of wrong labels.
+const CACHE_MAGIC = 'BYOLIMG2'
+const CACHE_VERSION = 2
+const PREFIX = 12 + 32
 
 function isImage(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase())
@@ -167,21 +170,23 @@ interface CacheHeader {
   skipped: SkippedImage[]
 }
 
-/** Reads a cache file's header, or undefined when there is none or it is unreadable. */
+/** Reads a cache file's header, or undefined when there is none or it is unreadable or damaged. */
 async function readCacheHeader(file: string): Promise<{ header: CacheHeader; dataOffset: number } | undefined> {
   let fd: fs.promises.FileHandle | undefined
   try {
     fd = await fs.promises.open(file, 'r')
-    const head = Buffer.alloc(12)
-    await fd.read(asBytes(head), 0, 12, 0)
+    const { size } = await fd.stat()
+    const head = Buffer.alloc(PREFIX)
+    await fd.read(asBytes(head), 0, PREFIX, 0)
     if (head.toString('latin1', 0, 8) !== CACHE_MAGIC) return undefined
     const length = head.readUInt32LE(8)
+    if (PREFIX + length > size) return undefined
     const json = Buffer.alloc(length)
-    await fd.read(asBytes(json), 0, length, 12)
+    await fd.read(asBytes(json), 0, length, PREFIX)
+    if (!sha256(json).equals(asBytes(head.subarray(12, PREFIX)))) return undefined
     const header = JSON.parse(json.toString('utf8')) as CacheHeader
-    const dataOffset = align(12 + length)
-    const { size } = await fd.stat()
-    if (size !== dataOffset + header.shape.reduce((a, b) => a * b, 1)) return undefined
+    const dataOffset = align(PREFIX + length)
+    if (!consistent(header) || size !== dataOffset + header.shape.reduce((a, b) => a * b, 1)) return undefined
     return { header, dataOffset }
   } catch {
     return undefined
@@ -190,15 +195,30 @@ async function readCacheHeader(file: string): Promise<{ header: CacheHeader; dat
   }
 }
 
+/** A header whose fields agree with each other (a damaged one is rebuilt, never trusted). */
+function consistent(h: CacheHeader): boolean {
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
+  if (!Array.isArray(h.shape) || h.shape.length !== 4 || !h.shape.every(count) || h.shape[3] !== 3) return false
+  const n = h.shape[0]
+  if (!Array.isArray(h.files) || h.files.length !== n || !Array.isArray(h.skipped)) return false
+  if (h.labels === undefined) return h.classes === undefined
+  return (
+    Array.isArray(h.labels) && h.labels.length === n && Array.isArray(h.classes) &&
+    h.labels.every((l) => count(l) && l < h.classes!.length)
+  )
+}
+
 const align = (n: number) => Math.ceil(n / 64) * 64
+const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(asBytes(bytes)).digest()
 
 /** Writes header + pixels to `file` atomically (a temporary file renamed into place). */
 async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array): Promise<void> {
   const json = Buffer.from(JSON.stringify(header), 'utf8')
-  const prefix = Buffer.alloc(align(12 + json.length))
+  const prefix = Buffer.alloc(align(PREFIX + json.length))
   prefix.write(CACHE_MAGIC, 0, 'latin1')
   prefix.writeUInt32LE(json.length, 8)
-  prefix.set(asBytes(json), 12)
+  prefix.set(asBytes(sha256(json)), 12)
+  prefix.set(asBytes(json), PREFIX)
   await writeFileAtomic(file, [asBytes(prefix), pixels])
 }
 
