@@ -3,7 +3,7 @@
 import fs = require('fs')
 import path = require('path')
 import type { EpochLogs } from './checkpoint'
-import { writeFileAtomic } from './io'
+import { removeStaleTemporaryFiles, writeFileAtomic } from './io'
 import { runPlot } from './plot'
 
 export const RUN_FILES = {
@@ -48,6 +48,7 @@ export class RunDir {
     } catch (e) {
       throw new Error(`cannot write the run directory ${this.dir}: ${(e as Error).message}`)
     }
+    await removeStaleTemporaryFiles(this.dir)
   }
 
   file(name: keyof typeof RUN_FILES): string {

@@ -1,5 +1,7 @@
 // `byol train`: trains on a folder (or the CIFAR-10 binary release) and keeps a run directory.
+import os = require('os')
 import path = require('path')
+import { removeTemporaryFiles } from '../io'
 import { PRESETS, PresetName } from '../presets'
 import { newRunDir } from '../run'
 import type { TrainOptions } from '../train'
@@ -24,7 +26,7 @@ export const spec: CommandSpec = {
     out: { type: 'string', short: 'o', value: 'DIR', help: 'run directory', default: 'runs/run-<date>-<time>' },
     resume: { type: 'string', value: 'DIR', help: 'continue the run in this run directory from its checkpoint' },
     'eval-every': { type: 'string', value: 'N', help: 'kNN accuracy every N epochs (0: after the last epoch only)', default: '0' },
-    'checkpoint-every': { type: 'string', value: 'N', help: 'checkpoint every N epochs (also at the end and on Ctrl-C)', default: '1' },
+    'checkpoint-every': { type: 'string', value: 'N', help: 'checkpoint every N epochs (also at the end, and on Ctrl-C or SIGTERM, which then exit 130 or 143)', default: '1' },
     init: { type: 'string', value: 'FILE', help: 'start from these backbone weights (safetensors, torchvision names)' },
     'cache-dir': { type: 'string', value: 'DIR', help: 'where decoded images are cached', default: '$BYOL_CACHE_DIR or ~/.cache/byol' },
     'no-cache': { type: 'boolean', help: 'decode the images without reading or writing a cache' },
@@ -43,7 +45,7 @@ export const spec: CommandSpec = {
     'byol train --data datasets/cifar10                  # the Lightly example, 10 epochs',
     'byol train --data datasets/cifar10 --epochs 1       # a quick variant',
     'byol train --data photos/ --image-size 64 --out runs/photos',
-    'byol train --resume runs/photos                     # continue after Ctrl-C',
+    'byol train --resume runs/photos                     # continue after Ctrl-C, SIGTERM or a crash',
   ],
 }
 
@@ -61,12 +63,19 @@ export async function run(p: Parsed): Promise<number> {
   const showBar = !json && v.quiet !== true && bar.enabled
   const width = intOption(v, 'width', 1, 4096)
   const controller = new AbortController()
-  let interrupts = 0
-  const onSigint = () => {
-    interrupts++
-    if (interrupts > 1) process.exit(130)
+  // SIGINT (Ctrl-C) and SIGTERM stop after the current step with a checkpoint, and the run ends
+  // with 128 + the signal's number (130, 143). A second signal exits at once with that status,
+  // removing the temporary file of any write in progress: the last checkpoint stays whole.
+  let stopStatus: number | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    const status = 128 + os.constants.signals[signal]
+    if (stopStatus !== undefined) {
+      removeTemporaryFiles()
+      process.exit(stopStatus)
+    }
+    stopStatus = status
     bar.clear()
-    process.stderr.write('byol: stopping after the current step and writing a checkpoint (Ctrl-C again to quit now)\n')
+    process.stderr.write(`byol: ${signal}: stopping after the current step and writing a checkpoint (send it again to quit now)\n`)
     controller.abort()
   }
   const log = (line: string) => {
@@ -139,7 +148,8 @@ export async function run(p: Parsed): Promise<number> {
     },
   }
   if (!data && !resume) throw new UsageError('--data is required (or --resume <run dir>)', 'train')
-  process.on('SIGINT', onSigint)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   // Loaded here, not at the top: `byol --help` then never loads libtorch.
   const { train } = await import('../train')
   try {
@@ -159,8 +169,9 @@ export async function run(p: Parsed): Promise<number> {
       }
       log(`done in ${duration(result.seconds)}; run directory ${path.resolve(out)} (metrics.jsonl, plot.svg, checkpoint.safetensors, backbone.safetensors)`)
     }
-    return result.aborted ? 130 : 0
+    return result.aborted ? stopStatus ?? 130 : 0
   } finally {
-    process.off('SIGINT', onSigint)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }

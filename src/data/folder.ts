@@ -6,7 +6,7 @@ import crypto = require('crypto')
 import fs = require('fs')
 import os = require('os')
 import path = require('path')
-import { asBytes, writeFileAtomic } from '../io'
+import { asBytes, removeStaleTemporaryFiles, writeFileAtomic } from '../io'
 import { Dataset, fromFile, fromImages, SkippedImage } from './dataset'
 import { sharp } from './sharp'
 
@@ -321,7 +321,10 @@ export async function loadImageFolder(root: string, options: FolderOptions = {})
       version: CACHE_VERSION, fingerprint: print, root: listing.root, layout: listing.layout, shape,
       files: decoded.files, labels: decoded.labels, classes: listing.classes, skipped: decoded.skipped,
     }
-    await writeCache(cacheFile, header, decoded.pixels)
+    await removeStaleTemporaryFiles(path.dirname(cacheFile))
+    await writeCache(cacheFile, header, decoded.pixels).catch((e: Error) => {
+      throw new Error(`${e.message} (the decoded-image cache; free space there, or pass cacheDir: false / --no-cache)`)
+    })
   }
   const dataset = await fromImages(
     { data: decoded.pixels, shape, labels: decoded.labels, classes: listing.classes },
