@@ -61,6 +61,8 @@ export interface RuntimeInfo {
   blas: BlasInfo
   /** The oneDNN libtorch's convolutions go to, and the instruction set it computes with. */
   onednn: OnednnInfo
+  /** Native tensors alive in this process: flat over a long run unless something leaks. */
+  liveTensors: number
 }
 
 export interface BlasInfo {

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+std::atomic<int64_t> bt::live_tensors{0};
+
 using namespace bt;
 
 extern "C" {
@@ -83,7 +85,12 @@ bt_error bt_generator_new(uint64_t seed, int device_type, int device_index, bt_g
 
 void bt_generator_free(bt_generator g) { delete g; }
 
-void bt_tensor_free(bt_tensor t) { delete t; }
+void bt_tensor_free(bt_tensor t) {
+  if (t) bt::live_tensors.fetch_sub(1, std::memory_order_relaxed);
+  delete t;
+}
+
+int64_t bt_live_tensors(void) { return bt::live_tensors.load(std::memory_order_relaxed); }
 
 bt_error bt_tensor_alias(bt_tensor t, bt_tensor *out) { OUT(t->t) }
 

@@ -42,6 +42,8 @@ void bt_generator_free(bt_generator g);
 
 /* tensor lifetime and metadata */
 void bt_tensor_free(bt_tensor t);
+/* Tensor handles not yet freed, process-wide. */
+int64_t bt_live_tensors(void);
 bt_error bt_tensor_alias(bt_tensor t, bt_tensor *out);
 bt_error bt_tensor_from_data(const void *data, size_t nbytes, int dtype, const int64_t *shape,
                              size_t ndim, int device_type, int device_index, bt_tensor *out);

@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -29,7 +30,14 @@ inline char *dup_message(const char *msg) {
   return out;
 }
 
-inline bt_tensor wrap(at::Tensor t) { return new bt_tensor_s{std::move(t)}; }
+// Handles alive now (wrap counts up, bt_tensor_free down): runtimeInfo().liveTensors, which the
+// memory benchmark watches for leaks.
+extern std::atomic<int64_t> live_tensors;
+
+inline bt_tensor wrap(at::Tensor t) {
+  live_tensors.fetch_add(1, std::memory_order_relaxed);
+  return new bt_tensor_s{std::move(t)};
+}
 
 inline at::ScalarType scalar_type(int dtype) {
   switch (dtype) {

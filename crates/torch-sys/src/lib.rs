@@ -54,6 +54,7 @@ extern "C" {
     pub fn bt_generator_free(g: bt_generator);
 
     pub fn bt_tensor_free(t: bt_tensor);
+    pub fn bt_live_tensors() -> i64;
     pub fn bt_tensor_alias(t: bt_tensor, out: *mut bt_tensor) -> bt_error;
     pub fn bt_tensor_from_data(
         data: *const c_void,

@@ -24,7 +24,7 @@ pub use error::{Result, TorchError};
 pub use generator::Generator;
 pub use grad::{no_grad, NoGradGuard};
 pub use platform::{blas, onednn_isa, BlasInfo, OnednnIsa};
-pub use runtime::{cuda_device_count, cuda_synchronize, init, init_thread, num_threads, set_num_threads, version};
+pub use runtime::{cuda_device_count, cuda_synchronize, init, init_thread, live_tensors, num_threads, set_num_threads, version};
 pub use store::{Entry, ParamStore, Path, Role};
 pub use tensor::{foreach, Tensor};
 pub use vision::{cuda_sync_debug_mode, set_thread_local_threads, Binary, Padding, Reduce, SamplePadding, Sampling, SyncDebug, Unary};

@@ -30,6 +30,11 @@ pub fn num_threads() -> Result<usize> {
     Ok(n as usize)
 }
 
+/// Tensor handles alive in the process (created through the shim and not yet dropped).
+pub fn live_tensors() -> usize {
+    unsafe { sys::bt_live_tensors() }.max(0) as usize
+}
+
 pub fn set_num_threads(n: usize) -> Result<()> {
     check(unsafe { sys::bt_set_num_threads(n as i32) })
 }
