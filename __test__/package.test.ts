@@ -190,7 +190,7 @@ test.serial('without the shim or libtorch: the promised error from require, doct
   t.regex(b.message, /LIBTORCH=\/path\/to\/libtorch npm rebuild byol/)
 
   // doctor still runs and says the same; exit code 1, no stack trace.
-  const doctor = node(broken, [path.join('node_modules', 'byol', 'dist', 'src', 'cli.js'), 'doctor'], nowhere)
+  const doctor = node(broken, [path.join('node_modules', 'byol', 'dist', 'src', 'cli', 'index.js'), 'doctor'], nowhere)
   t.is(doctor.code, 1, doctor.stderr)
   t.regex(doctor.stdout, /^byol doctor: byol cannot run here yet/)
   t.regex(doctor.stdout, /shim\s+\S+libbyoltorch\.so \(not built\)/)

@@ -1,8 +1,8 @@
 // `byol train`: trains on a folder (or the CIFAR-10 binary release) and keeps a run directory.
 import path = require('path')
-import { PRESETS, PresetName } from '../presets'
-import { newRunDir } from '../run'
-import type { TrainOptions } from '../train'
+import { PRESETS, PresetName } from '../training/presets'
+import { newRunDir } from '../training/run-directory'
+import type { TrainOptions } from '../training/train'
 import { choiceOption, CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError } from './args'
 import { duration, ProgressBar } from './progress'
 
@@ -141,7 +141,7 @@ export async function run(p: Parsed): Promise<number> {
   if (!data && !resume) throw new UsageError('--data is required (or --resume <run dir>)', 'train')
   process.on('SIGINT', onSigint)
   // Loaded here, not at the top: `byol --help` then never loads libtorch.
-  const { train } = await import('../train')
+  const { train } = await import('../training/train')
   try {
     const result = await train(options)
     bar.clear()

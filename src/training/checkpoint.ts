@@ -5,11 +5,11 @@
 // augmenter's random state and the configuration.
 import fs = require('fs')
 import path = require('path')
-import { modelHandle } from './handle'
-import { Byol, ByolOptions, Device } from './model'
-import { native, Native } from './native'
+import { modelHandle } from '../model/byol-handle'
+import { Byol, ByolOptions, Device } from '../model/byol'
+import { native, Native } from '../model/addon'
 import type { TrainConfig } from './presets'
-import { readSafetensors, SafetensorsTensor, writeSafetensors } from './safetensors'
+import { readSafetensors, SafetensorsTensor, writeSafetensors } from '../export/safetensors'
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors'
 const FORMAT = 1
