@@ -109,7 +109,8 @@ test.serial('from TypeScript in that project: ESM import trains 2 steps and embe
   const { project } = await install()
   fs.writeFileSync(path.join(project, 'esm.mts'), ESM_CONSUMER)
   fs.writeFileSync(path.join(project, 'cjs.cts'), CJS_CONSUMER)
-  const flags = ['--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node', '--typeRoots', path.join(REPO, 'node_modules', '@types')]
+  // A strict consumer: the published declaration files are checked too (no --skipLibCheck).
+  const flags = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict', '--types', 'node', '--typeRoots', path.join(REPO, 'node_modules', '@types')]
   const tsc = node(project, [TSC, ...flags, 'esm.mts', 'cjs.cts'])
   t.is(tsc.code, 0, `${tsc.stdout}${tsc.stderr}`)
 
