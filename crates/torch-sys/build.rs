@@ -38,7 +38,12 @@ fn main() {
         .arg("--build")
         .arg(&out_dir)
         .output()
-        .unwrap_or_else(|e| panic!("byol: running `{node} {}` failed ({e}): Node.js finds libtorch for the build", script.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "byol: running `{node} {}` failed ({e}): Node.js finds libtorch for the build",
+                script.display()
+            )
+        });
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         panic!("byol: could not build the libtorch shim:\n{stderr}");
