@@ -7,7 +7,7 @@ import os = require('os')
 import path = require('path')
 import { Augmenter, previewAugmentations, resolveAugmentOptions, runtimeInfo } from '../src'
 import { sharp } from '../src/data/sharp'
-import { native } from '../src/native'
+import { native } from '../src/model/addon'
 
 /** Deterministic uint8 images `[n, h, w, 3]` with structure (gradients, blocks, noise). */
 function images(n: number, h: number, w: number, seed = 1): Uint8Array {

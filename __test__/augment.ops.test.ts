@@ -4,7 +4,7 @@
 import test from 'ava'
 import path = require('path')
 import { runtimeInfo } from '../src'
-import { native } from '../src/native'
+import { native } from '../src/model/addon'
 import { FIXTURES, readSafetensors } from './helpers/safetensors'
 
 interface Case {

@@ -8,7 +8,7 @@ import { ProgressBar } from '../src/cli/progress'
 import { readSafetensors } from '../src'
 import { tmpDir, writeSplitFolder } from './data.fixtures'
 
-const CLI = path.resolve(__dirname, '..', 'src', 'cli.js')
+const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'index.js')
 
 function byol(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } })

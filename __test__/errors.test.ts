@@ -4,7 +4,7 @@ import test from 'ava'
 import { execFileSync } from 'child_process'
 import path from 'path'
 import { Byol, negativeCosineLoss, runtimeInfo, State, tensor } from '../src'
-import { native } from '../src/native'
+import { native } from '../src/model/addon'
 
 const tiny = { stem: 'cifar', width: 4, projectionHiddenDim: 8, projectionOutputDim: 4, predictionHiddenDim: 8 } as const
 
@@ -140,11 +140,11 @@ test('garbage arguments never crash the process', (t) => {
     const calls = Object.keys(native).filter((k) => typeof native[k] === 'function')
     const pending = []
     let errors = 0
-    // Objects, arrays and nothing are valid createByol options (all defaults): they would build
+    // Objects, arrays and nothing are valid byolCreate options (all defaults): they would build
     // full-size models, which the typed tests above already cover.
     const isOptions = (v) => v == null || (typeof v === 'object' && !ArrayBuffer.isView(v.data))
     for (const name of calls) for (const a of junk) for (const b of junk) {
-      if (name === 'createByol' && isOptions(a)) continue
+      if (name === 'byolCreate' && isOptions(a)) continue
       try { const r = native[name](a, b, a, b, a); if (r && r.then) pending.push(r.catch(() => errors++)) }
       catch (e) { if (!(e instanceof Error)) throw new Error('non-Error thrown: ' + String(e)); errors++ }
     }

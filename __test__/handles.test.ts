@@ -4,8 +4,8 @@
 import test from 'ava'
 import { Augmenter, Byol, fromImages } from '../src'
 import { indexTensor } from '../src/data/dataset'
-import { modelHandle } from '../src/handle'
-import { native } from '../src/native'
+import { modelHandle } from '../src/model/byol-handle'
+import { native } from '../src/model/addon'
 import { classImages, TINY_MODEL } from './data.fixtures'
 
 type Kind = 'model' | 'dataset' | 'augmenter' | 'trainer' | 'losses'
@@ -36,8 +36,8 @@ const ENTRY_POINTS: [string, [string, Kind][]][] = [
   ['byolKnnEvaluate', [['model', 'model'], ['train', 'dataset'], ['test', 'dataset']]],
   ['datasetInfo', [['dataset', 'dataset']]],
   ['datasetGather', [['dataset', 'dataset']]],
-  ['augmentViews', [['augmenter', 'augmenter']]],
-  ['augmentParams', [['augmenter', 'augmenter']]],
+  ['augmenterViews', [['augmenter', 'augmenter']]],
+  ['augmenterParams', [['augmenter', 'augmenter']]],
   ['augmenterState', [['augmenter', 'augmenter']]],
   ['augmenterSetState', [['augmenter', 'augmenter']]],
   ['trainerCreate', [['model', 'model'], ['dataset', 'dataset'], ['augmenter', 'augmenter']]],

@@ -109,7 +109,8 @@ test.serial('from TypeScript in that project: ESM import trains 2 steps and embe
   const { project } = await install()
   fs.writeFileSync(path.join(project, 'esm.mts'), ESM_CONSUMER)
   fs.writeFileSync(path.join(project, 'cjs.cts'), CJS_CONSUMER)
-  const flags = ['--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node', '--typeRoots', path.join(REPO, 'node_modules', '@types')]
+  // A strict consumer: the published declaration files are checked too (no --skipLibCheck).
+  const flags = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict', '--types', 'node', '--typeRoots', path.join(REPO, 'node_modules', '@types')]
   const tsc = node(project, [TSC, ...flags, 'esm.mts', 'cjs.cts'])
   t.is(tsc.code, 0, `${tsc.stdout}${tsc.stderr}`)
 
@@ -190,7 +191,7 @@ test.serial('without the shim or libtorch: the promised error from require, doct
   t.regex(b.message, /LIBTORCH=\/path\/to\/libtorch npm rebuild byol/)
 
   // doctor still runs and says the same; exit code 1, no stack trace.
-  const doctor = node(broken, [path.join('node_modules', 'byol', 'dist', 'src', 'cli.js'), 'doctor'], nowhere)
+  const doctor = node(broken, [path.join('node_modules', 'byol', 'dist', 'src', 'cli', 'index.js'), 'doctor'], nowhere)
   t.is(doctor.code, 1, doctor.stderr)
   t.regex(doctor.stdout, /^byol doctor: byol cannot run here yet/)
   t.regex(doctor.stdout, /shim\s+\S+libbyoltorch\.so \(not built\)/)

@@ -6,7 +6,7 @@ import fs = require('fs')
 import path = require('path')
 import { tmpDir, writeImageFolder } from './data.fixtures'
 
-const CLI = path.resolve(__dirname, '..', 'src', 'cli.js')
+const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'index.js')
 const TINY = ['--width', '8', '--image-size', '8', '--batch-size', '4', '--epochs', '1', '--device', 'cpu', '--no-cache']
 
 function byol(args: string[]) {

@@ -9,7 +9,7 @@ import path = require('path')
 import { CHECKPOINT_FILE, loadImageFolder, readCheckpoint, readSafetensors } from '../src'
 import { tmpDir, writeImageFolder } from './data.fixtures'
 
-const CLI = path.resolve(__dirname, '..', 'src', 'cli.js')
+const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'index.js')
 const ENOSPC = path.resolve(__dirname, 'helpers', 'enospc.js')
 // 16 images of 8x8, batch 4: four steps an epoch, a checkpoint after each epoch.
 const TINY = ['--width', '8', '--image-size', '8', '--batch-size', '4', '--device', 'cpu', '--no-cache', '--quiet']

@@ -4,8 +4,8 @@
 import test from 'ava'
 import { Augmenter, Byol, fromImages, runtimeInfo } from '../src'
 import { indexTensor } from '../src/data/dataset'
-import { modelHandle } from '../src/handle'
-import { native, Native } from '../src/native'
+import { modelHandle } from '../src/model/byol-handle'
+import { native, Native } from '../src/model/addon'
 import { classImages } from './data.fixtures'
 import { relativeError } from './helpers/compare'
 
@@ -53,8 +53,8 @@ async function weights(model: Byol): Promise<number[]> {
 
 cudaSerial(title('float32: 20 graph-replayed steps equal 20 eager steps (relative error <= 1e-5), target on its own stream'), async (t) => {
   // Deterministic cuDNN algorithms, so that the comparison measures the graph, not atomics.
-  native.setCudnnDeterministic(true)
-  t.teardown(() => native.setCudnnDeterministic(false))
+  native.runtimeSetCudnnDeterministic(true)
+  t.teardown(() => native.runtimeSetCudnnDeterministic(false))
   const graphed = await trainer({ precision: 'fp32', targetStream: true }, true)
   const eager = await trainer({ precision: 'fp32' }, false)
   const g = await graphed.run(20, 1)

@@ -6,9 +6,9 @@ import fs = require('fs')
 import path = require('path')
 import { Augmenter, Byol, fromImages, runtimeInfo, tensor, train } from '../src'
 import { indexTensor } from '../src/data/dataset'
-import { modelHandle } from '../src/handle'
-import { native } from '../src/native'
-import { resolveStepOptions } from '../src/step-options'
+import { modelHandle } from '../src/model/byol-handle'
+import { native } from '../src/model/addon'
+import { resolveStepOptions } from '../src/training/step-options'
 import { classImages, TINY_MODEL } from './data.fixtures'
 import { relativeError } from './helpers/compare'
 

@@ -6,8 +6,8 @@
 //   node dist/bench/gpu-augment.js [--steps 30] [--warmup 5] [--batch 256]
 import { parseArgs } from 'util'
 import { Augmenter, Byol, Device, runtimeInfo } from '../src'
-import { modelHandle } from '../src/handle'
-import { native, Native } from '../src/native'
+import { modelHandle } from '../src/model/byol-handle'
+import { native, Native } from '../src/model/addon'
 import { randomImages } from './synthetic'
 
 const { values: args } = parseArgs({

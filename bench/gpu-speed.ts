@@ -13,8 +13,8 @@ import path from 'path'
 import { parseArgs } from 'util'
 import { Augmenter, Byol, Device, runtimeInfo } from '../src'
 import { loadDataSource } from '../src/data/index'
-import { modelHandle } from '../src/handle'
-import { native, Native } from '../src/native'
+import { modelHandle } from '../src/model/byol-handle'
+import { native, Native } from '../src/model/addon'
 import { randomImages } from './synthetic'
 
 const { values: args } = parseArgs({

@@ -12,7 +12,7 @@ import fs = require('fs')
 import path = require('path')
 import { parseArgs } from 'util'
 import { decodeFiles, fromImages, PresetName, runtimeInfo, train } from '../src'
-import { resolveStepOptions } from '../src/step-options'
+import { resolveStepOptions } from '../src/training/step-options'
 
 interface Lists {
   classes: string[]

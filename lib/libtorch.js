@@ -1,8 +1,11 @@
-// Finds libtorch and compiles byol's C++ shim (libbyoltorch.so) against it. Plain CommonJS with
-// no dependencies: the install script, the addon loader (index.js) and `byol doctor` all use it,
-// including when the addon itself cannot load.
+// Finds libtorch and compiles byol's C++ shim (libbyoltorch.so) against it: the one place that
+// does either. Plain CommonJS with no dependencies: the install script, the addon loader
+// (index.js) and `byol doctor` use it, including when the addon itself cannot load, and cargo's
+// build script (crates/torch-sys/build.rs) runs it as a command:
+//   node lib/libtorch.js --build DIR   builds DIR/libbyoltorch.so; prints key=value lines
+//   node lib/libtorch.js --json        prints what the search found and everywhere it looked
 //
-// Search order (as crates/torch-sys/build.rs and tch's torch-sys):
+// Search order (as tch's torch-sys, plus the automatic Python PyTorch):
 //   1. LIBTORCH (an unpacked libtorch), or LIBTORCH_INCLUDE + LIBTORCH_LIB
 //   2. a Python PyTorch: LIBTORCH_USE_PYTORCH=1, or found automatically when `python3 -c "import
 //      torch"` works and that install ships its C++ headers
@@ -177,11 +180,6 @@ function run(cmd, args, env) {
   })
 }
 
-/**
- * Compiles the shim against `lt` into `dir/libbyoltorch.so` (one compiler per source file, in
- * parallel, then a link), and writes `dir/libbyoltorch.json` describing the libtorch it used.
- * The flags mirror crates/torch-sys/build.rs.
- */
 /** The CUDA runtime library in the first of `dirs` that has one (wheels ship only libcudart.so.N). */
 function findCudart(dirs) {
   for (const dir of dirs) {
@@ -191,6 +189,10 @@ function findCudart(dirs) {
   return undefined
 }
 
+/**
+ * Compiles the shim against `lt` into `dir/libbyoltorch.so` (one compiler per source file, in
+ * parallel, then a link), and writes `dir/libbyoltorch.json` describing the libtorch it used.
+ */
 async function buildShim(lt, dir, env = process.env) {
   const cxx = env.CXX || 'g++'
   const sources = fs.readdirSync(SHIM_SOURCES).filter((f) => f.endsWith('.cpp')).sort()
@@ -251,3 +253,34 @@ function shimInfo(dir) {
 }
 
 module.exports = { SHIM, SHIM_INFO, FIXES, findLibtorch, libtorchVersion, missingMessage, buildShim, shimInfo }
+
+/** The command-line form, for cargo's build script: exit 1 with the search and the fixes when it fails. */
+async function cli(args) {
+  const { libtorch: lt, tried } = findLibtorch()
+  if (args[0] === '--json') {
+    process.stdout.write(`${JSON.stringify({ libtorch: lt, tried }, null, 2)}\n`)
+    return lt ? 0 : 1
+  }
+  if (args[0] !== '--build' || !args[1]) {
+    process.stderr.write('usage: node lib/libtorch.js --build DIR | --json\n')
+    return 2
+  }
+  if (!lt) {
+    process.stderr.write(`${missingMessage(tried)}\n`)
+    return 1
+  }
+  fs.mkdirSync(args[1], { recursive: true })
+  try {
+    await buildShim(lt, args[1])
+  } catch (e) {
+    process.stderr.write(`byol: ${e.message}\n(libtorch: ${lt.foundBy}, ${lt.libDir})\n`)
+    return 1
+  }
+  const lines = { found_by: lt.foundBy, lib_dir: lt.libDir, version: lt.version ?? '', cuda: lt.cuda ? 1 : 0 }
+  process.stdout.write(Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join(''))
+  return 0
+}
+
+if (require.main === module) {
+  cli(process.argv.slice(2)).then((code) => (process.exitCode = code))
+}

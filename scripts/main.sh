@@ -33,4 +33,4 @@ if [ ! -d "$data/train" ] || [ ! -d "$data/test" ]; then
   mv "$tmp/cifar10" "$data"
 fi
 
-exec node dist/src/cli.js train --data "$data" --preset lightly-example "$@"
+exec node dist/src/cli/index.js train --data "$data" --preset lightly-example "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what byol needs on a fresh Debian machine and builds it. Safe to run again: each step
 # is skipped when its result is already there.
-#   scripts/setup.sh           libtorch, Rust crates, npm packages, the native addon, TypeScript
+#   scripts/setup.sh           libtorch, Rust crates and tools, npm packages, the native addon, TypeScript
 #   scripts/setup.sh --bench   also Debian's PyTorch (the reference the benchmarks and fixtures use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,10 @@ packages+=(libopenblas0-openmp)
 # benchmarks use them, the fixture generators too.
 packages+=(python3-torch python3-torchvision python3-pil)
 command -v cargo >/dev/null || packages+=(cargo)
+# CI checks the Rust's formatting and lints it (.ci/run): Debian's rustfmt and clippy match its
+# cargo; a rustup toolchain brings its own.
+cargo fmt --version >/dev/null 2>&1 || packages+=(rustfmt)
+cargo clippy --version >/dev/null 2>&1 || packages+=(rust-clippy)
 
 missing=()
 for pkg in "${packages[@]}"; do

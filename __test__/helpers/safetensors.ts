@@ -2,8 +2,8 @@
 // decoder.
 import fs = require('fs')
 import path = require('path')
-import { asBytes } from '../../src/io'
-import { decodeSafetensors } from '../../src/safetensors'
+import { asBytes } from '../../src/files/atomic-write'
+import { decodeSafetensors } from '../../src/export/safetensors'
 
 export type FixtureData = Float32Array | Float64Array | BigInt64Array | Uint8Array
 

@@ -4,7 +4,7 @@
 import { spawnSync } from 'child_process'
 import fs = require('fs')
 import path = require('path')
-import type { BlasInfo, OnednnInfo, RuntimeInfo } from '../../index'
+import type { BlasInfo, OnednnInfo, RuntimeInfo } from '../model/addon-api'
 import { CommandSpec, Parsed } from './args'
 
 export const spec: CommandSpec = {

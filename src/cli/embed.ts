@@ -1,8 +1,8 @@
 // `byol embed`: backbone embeddings of images, to a safetensors file or JSON lines.
 import fs = require('fs')
 import path = require('path')
-import { writeFileAtomic } from '../io'
-import { writeSafetensors } from '../safetensors'
+import { writeFileAtomic } from '../files/atomic-write'
+import { writeSafetensors } from '../export/safetensors'
 import { CommandSpec, intOption, Parsed, stringOption, UsageError } from './args'
 import { loadModel, modelOptions } from './model'
 
@@ -38,7 +38,7 @@ export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length === 0) throw new UsageError('give at least one image file or folder', 'embed')
   const files = await expand(p.positionals)
   const { model, imageSize } = await loadModel(p, 'embed')
-  const { embed } = await import('../embed')
+  const { embed } = await import('../model/embed')
   const v = p.values
   const features = await embed(model, files, {
     imageSize: intOption(v, 'image-size', 1, 4096) ?? imageSize ?? 32,

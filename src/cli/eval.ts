@@ -27,7 +27,7 @@ export async function run(p: Parsed): Promise<number> {
   if (!data) throw new UsageError('--data is required', 'eval')
   const { model, imageSize, source } = await loadModel(p, 'eval')
   const { loadDataSource } = await import('../data/index')
-  const { knnEvaluate } = await import('../knn')
+  const { knnEvaluate } = await import('../evaluation/knn')
   const bar = new ProgressBar()
   const folder = {
     imageSize: intOption(v, 'image-size', 1, 4096) ?? imageSize ?? 32,

@@ -22,7 +22,7 @@ export async function run(p: Parsed): Promise<number> {
   if (!runDir) throw new UsageError('--run is required', 'export')
   const out = stringOption(p.values, 'out') ?? path.join(runDir, 'backbone.safetensors')
   const { model } = await loadModel({ ...p, values: { run: runDir, device: 'cpu' } }, 'export')
-  const { exportBackbone } = await import('../export')
+  const { exportBackbone } = await import('../export/backbone')
   await exportBackbone(model, out)
   process.stdout.write(`${out}\n`)
   return 0

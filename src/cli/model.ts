@@ -1,7 +1,7 @@
 // Loading the model a command works on: a run directory's checkpoint or a backbone file.
 import fs = require('fs')
-import type { Byol, ByolOptions, Device } from '../model'
-import { readSafetensors } from '../safetensors'
+import type { Byol, ByolOptions, Device } from '../model/byol'
+import { readSafetensors } from '../export/safetensors'
 import { OptionSpec, Parsed, stringOption, UsageError } from './args'
 
 export const modelOptions: Record<string, OptionSpec> = {
@@ -23,9 +23,9 @@ export async function loadModel(p: Parsed, command: string): Promise<LoadedModel
   const device = (stringOption(p.values, 'device') ?? 'auto') as Device
   if (!run === !weights) throw new UsageError('give one of --run <run dir> or --weights <file>', command)
   // Loaded on use: `byol <command> --help` never loads libtorch.
-  const { loadCheckpoint } = await import('../checkpoint')
-  const { architectureOf, loadBackbone } = await import('../export')
-  const { Byol: ByolClass } = await import('../model')
+  const { loadCheckpoint } = await import('../training/checkpoint')
+  const { architectureOf, loadBackbone } = await import('../export/backbone')
+  const { Byol: ByolClass } = await import('../model/byol')
   if (run) {
     const { model, checkpoint } = await loadCheckpoint(run, { device })
     return { model, imageSize: checkpoint.state.config.imageSize, source: run }

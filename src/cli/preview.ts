@@ -1,5 +1,5 @@
 // `byol preview-augmentations`: a grid of augmented views of a few images, to check a recipe.
-import type { AugmentPreset } from '../augment'
+import type { AugmentPreset } from '../data/augmenter'
 import { choiceOption, CommandSpec, intOption, Parsed, stringOption, UsageError } from './args'
 
 // The augmenter's presets (src/augment.ts AUGMENT_PRESETS), listed here so that --help does not load libtorch.
@@ -26,7 +26,7 @@ export async function run(p: Parsed): Promise<number> {
   const v = p.values
   const data = stringOption(v, 'data')
   if (!data) throw new UsageError('--data is required', 'preview-augmentations')
-  const { previewAugmentations } = await import('../preview')
+  const { previewAugmentations } = await import('../data/augmentation-preview')
   const result = await previewAugmentations({
     data,
     out: stringOption(v, 'out') ?? 'augmentations.png',

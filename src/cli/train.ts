@@ -1,10 +1,10 @@
 // `byol train`: trains on a folder (or the CIFAR-10 binary release) and keeps a run directory.
 import os = require('os')
 import path = require('path')
-import { removeTemporaryFiles } from '../io'
-import { PRESETS, PresetName } from '../presets'
-import { newRunDir } from '../run'
-import type { TrainOptions } from '../train'
+import { removeTemporaryFiles } from '../files/atomic-write'
+import { PRESETS, PresetName } from '../training/presets'
+import { newRunDir } from '../training/run-directory'
+import type { TrainOptions } from '../training/train'
 import { choiceOption, CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError } from './args'
 import { duration, ProgressBar } from './progress'
 
@@ -151,7 +151,7 @@ export async function run(p: Parsed): Promise<number> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   // Loaded here, not at the top: `byol --help` then never loads libtorch.
-  const { train } = await import('../train')
+  const { train } = await import('../training/train')
   try {
     const result = await train(options)
     bar.clear()

@@ -81,17 +81,3 @@ export async function loadCifar10Binary(dir: string, split: CifarSplit, options:
     { device: options.device, source: `${root} (CIFAR-10 binary, ${split})` },
   )
 }
-
-/** Writes images in the binary layout (for converting a folder, and for tests). */
-export function encodeCifar10Binary(data: Uint8Array, labels: ArrayLike<number>): Buffer {
-  const count = labels.length
-  if (data.length !== count * 3072) throw new RangeError(`expected ${count} 32x32 RGB images (${count * 3072} bytes), got ${data.length} bytes`)
-  const out = Buffer.alloc(count * RECORD)
-  for (let i = 0; i < count; i++) {
-    out[i * RECORD] = labels[i]
-    for (let p = 0; p < 1024; p++) {
-      for (let c = 0; c < 3; c++) out[i * RECORD + 1 + c * 1024 + p] = data[i * 3072 + 3 * p + c]
-    }
-  }
-  return out
-}

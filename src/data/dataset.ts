@@ -1,7 +1,7 @@
 // A set of images held natively (uint8 [N, H, W, 3]) on the CPU or the training GPU, with
 // optional labels and class names. Every data source (folders, CIFAR-10 binaries, memory) ends
 // here; epochs then only send batch indices to native code.
-import { native, Native } from '../native'
+import { native, Native } from '../model/addon'
 
 /** Images in memory: uint8 RGB, row-major `[N, H, W, 3]` (NHWC), optionally labelled. */
 export interface InMemoryImages {

@@ -6,7 +6,7 @@ import crypto = require('crypto')
 import fs = require('fs')
 import os = require('os')
 import path = require('path')
-import { asBytes, removeStaleTemporaryFiles, writeFileAtomic } from '../io'
+import { asBytes, removeStaleTemporaryFiles, writeFileAtomic } from '../files/atomic-write'
 import { Dataset, fromFile, fromImages, SkippedImage } from './dataset'
 import { sharp } from './sharp'
 

@@ -1,7 +1,7 @@
 // BYOL's two augmented views of a batch, made natively on the training device (CPU or CUDA) with
 // per-image random parameters: Lightly's BYOLView1Transform / BYOLView2Transform.
-import { native, Native } from './native'
-import { Tensor } from './tensor'
+import { native, Native } from '../model/addon'
+import { Tensor } from '../model/tensor'
 
 /** `byol`: Lightly's defaults (224 pixels); `byol-cifar`: Lightly's CIFAR-10 example (32, no blur). */
 export type AugmentPreset = 'byol' | 'byol-cifar'
@@ -46,7 +46,7 @@ export interface ViewParams {
 
 /** The configuration a preset and overrides give (validated: throws RangeError/TypeError naming the field). */
 export function resolveAugmentOptions(options: AugmentOptions = {}): AugmentConfig {
-  return native.resolveAugmentOptions(options)
+  return native.augmentResolveOptions(options)
 }
 
 function unpack(p: Native.NativeViewParams): ViewParams {
@@ -71,7 +71,7 @@ export class Augmenter {
   /** Validates the options (RangeError/TypeError naming the field) and seeds the generator. */
   static async create(options: AugmentOptions = {}): Promise<Augmenter> {
     const config = resolveAugmentOptions(options)
-    return new Augmenter(await native.createAugmenter(options), config, { ...options })
+    return new Augmenter(await native.augmenterCreate(options), config, { ...options })
   }
 
   /**
@@ -79,12 +79,12 @@ export class Augmenter {
    * `[N, H, W, 3]` (`layout: 'nhwc'`, default, as decoders give them) or `[N, 3, H, W]`.
    */
   async views(images: Tensor<Uint8Array>, options: { layout?: 'nhwc' | 'nchw' } = {}): Promise<{ view0: Tensor; view1: Tensor }> {
-    return (await native.augmentViews(this.handle, images, options)) as { view0: Tensor; view1: Tensor }
+    return (await native.augmenterViews(this.handle, images, options)) as { view0: Tensor; view1: Tensor }
   }
 
   /** The parameters the next `views()` call on `n` images of `height x width` would draw (and draws them). */
   async params(n: number, height: number, width: number): Promise<{ view1: ViewParams; view2: ViewParams }> {
-    const p = await native.augmentParams(this.handle, n, height, width)
+    const p = await native.augmenterParams(this.handle, n, height, width)
     return { view1: unpack(p.view1), view2: unpack(p.view2) }
   }
 

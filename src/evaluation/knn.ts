@@ -1,11 +1,11 @@
 // kNN evaluation as Lightly's benchmarks: L2-normalised backbone features (eval mode), cosine
 // similarity, the k = 200 nearest training images vote with weight exp(similarity / 0.1). The
 // similarity blocks and top-k run natively (libtorch), on the model's device.
-import { Dataset } from './data/dataset'
-import { modelHandle } from './handle'
-import type { Byol } from './model'
-import { native } from './native'
-import type { Tensor } from './tensor'
+import { Dataset } from '../data/dataset'
+import { modelHandle } from '../model/byol-handle'
+import type { Byol } from '../model/byol'
+import { native } from '../model/addon'
+import type { Tensor } from '../model/tensor'
 
 export interface KnnOptions {
   /** Neighbours that vote (default 200). */

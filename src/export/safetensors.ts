@@ -2,7 +2,7 @@
 // header length, a JSON header `{ name: { dtype, shape, data_offsets }, __metadata__ }`, then the
 // tensors' little-endian bytes. Written atomically (temporary file, fsync, rename).
 import fs = require('fs')
-import { asBytes, writeFileAtomic } from './io'
+import { asBytes, writeFileAtomic } from '../files/atomic-write'
 
 export type SafetensorsData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array
 

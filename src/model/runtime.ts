@@ -1,4 +1,4 @@
-import { native, Native } from './native'
+import { native, Native } from './addon'
 
 export type RuntimeInfo = Native.RuntimeInfo
 export type BlasInfo = Native.BlasInfo
@@ -11,5 +11,5 @@ export function runtimeInfo(): RuntimeInfo {
 
 /** Sets libtorch's CPU threads (default: every core, or `BYOL_NUM_THREADS`). */
 export function setNumThreads(threads: number): void {
-  native.setNumThreads(threads)
+  native.runtimeSetNumThreads(threads)
 }

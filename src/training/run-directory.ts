@@ -3,8 +3,8 @@
 import fs = require('fs')
 import path = require('path')
 import type { EpochLogs } from './checkpoint'
-import { removeStaleTemporaryFiles, writeFileAtomic } from './io'
-import { runPlot } from './plot'
+import { removeStaleTemporaryFiles, writeFileAtomic } from '../files/atomic-write'
+import { runPlot } from '../evaluation/plot'
 
 export const RUN_FILES = {
   config: 'config.json',

@@ -5,11 +5,11 @@
 // augmenter's random state and the configuration.
 import fs = require('fs')
 import path = require('path')
-import { modelHandle } from './handle'
-import { Byol, ByolOptions, Device } from './model'
-import { native, Native } from './native'
+import { modelHandle } from '../model/byol-handle'
+import { Byol, ByolOptions, Device } from '../model/byol'
+import { native, Native } from '../model/addon'
 import type { TrainConfig } from './presets'
-import { readSafetensors, SafetensorsTensor, writeSafetensors } from './safetensors'
+import { readSafetensors, SafetensorsTensor, writeSafetensors } from '../export/safetensors'
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors'
 const FORMAT = 1
@@ -47,6 +47,33 @@ export interface CheckpointState {
   /** Where the data came from (a resume may point elsewhere, to as many images). */
   data: { train: string; test?: string; trainImages?: number }
   savedAt: string
+}
+
+/** Where a run stands: what a checkpoint keeps besides the weights, and where a resume starts. */
+export interface RunProgress {
+  position: { epoch: number; batch: number }
+  steps: number
+  epochLosses: number[]
+  epochSeconds: number
+  history: EpochLogs[]
+}
+
+/** The progress of a fresh run, or a copy of a checkpoint's (to resume from). */
+export function runProgress(state?: CheckpointState): RunProgress {
+  if (!state) return { position: { epoch: 0, batch: 0 }, steps: 0, epochLosses: [], epochSeconds: 0, history: [] }
+  return {
+    position: { ...state.position },
+    steps: state.steps,
+    epochLosses: [...state.epochLosses],
+    epochSeconds: state.epochSeconds ?? 0,
+    history: [...state.history],
+  }
+}
+
+/** What a checkpoint of a run at `progress` records, with the augmenter's random state. */
+export function checkpointState(config: TrainConfig, data: CheckpointState['data'], progress: RunProgress, augmenter: unknown): CheckpointState {
+  const { position, steps, epochLosses, epochSeconds, history } = progress
+  return { format: FORMAT, config, position, steps, epochLosses, epochSeconds, history, augmenter, data, savedAt: new Date().toISOString() }
 }
 
 /** The checkpoint file of a run directory (or `file` itself when it is a file). */

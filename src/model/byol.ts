@@ -1,4 +1,4 @@
-import { native, Native } from './native'
+import { native, Native } from './addon'
 import { Tensor } from './tensor'
 
 /** Where a model runs: `auto` picks the first CUDA device when libtorch sees one. */
@@ -36,7 +36,7 @@ export class Byol {
   ) {}
 
   static async create(options: ByolOptions = {}): Promise<Byol> {
-    return new Byol(await native.createByol(options), { ...options })
+    return new Byol(await native.byolCreate(options), { ...options })
   }
 
   /**

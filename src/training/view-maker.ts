@@ -1,7 +1,7 @@
 // The two views of every training batch: the augmenter the native trainer runs inside each step,
 // and its random state, which checkpoints keep.
-import { Augmenter, AugmentOptions } from './augment'
-import type { Native } from './native'
+import { Augmenter, AugmentOptions } from '../data/augmenter'
+import type { Native } from '../model/addon'
 import type { TrainConfig } from './presets'
 
 /** Makes the views of each batch natively; its random state is saved in checkpoints (as JSON). */

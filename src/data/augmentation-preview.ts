@@ -2,10 +2,10 @@
 // samples of each view, in one PNG grid (what `byol preview-augmentations` writes).
 import fs = require('fs')
 import path = require('path')
-import { Augmenter, AugmentOptions, ResolvedView } from './augment'
-import { IMAGE_EXTENSIONS, listImageFolder } from './data/folder'
-import { asBytes } from './io'
-import { sharp } from './data/sharp'
+import { Augmenter, AugmentOptions, ResolvedView } from './augmenter'
+import { IMAGE_EXTENSIONS, listImageFolder } from './folder'
+import { asBytes } from '../files/atomic-write'
+import { sharp } from './sharp'
 
 export interface PreviewOptions extends AugmentOptions {
   /** An image folder (class sub-folders or flat). */

@@ -1,9 +1,9 @@
 // The backbone as a safetensors file with torchvision's parameter names (`conv1.weight`,
 // `layer1.0.bn1.running_mean`, ...), so that Python loads it with
 // `torchvision.models.resnet18().load_state_dict(weights, strict=False)` (only `fc.*` missing).
-import { modelHandle } from './handle'
-import type { Byol, ByolOptions } from './model'
-import { native } from './native'
+import { modelHandle } from '../model/byol-handle'
+import type { Byol, ByolOptions } from '../model/byol'
+import { native } from '../model/addon'
 import { readSafetensors, SafetensorsTensor, writeSafetensors } from './safetensors'
 
 const PREFIX = 'backbone.'

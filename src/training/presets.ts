@@ -1,6 +1,6 @@
 // Training presets and the resolved, JSON-serialisable training configuration that run
 // directories and checkpoints record.
-import type { OptimizerOptions } from './model'
+import type { OptimizerOptions } from '../model/byol'
 
 export type PresetName = 'lightly-example' | 'cifar10-benchmark'
 export const PRESETS: PresetName[] = ['lightly-example', 'cifar10-benchmark']

@@ -1,4 +1,4 @@
-import { native } from './native'
+import { native } from '../model/addon'
 
 /**
  * Lightly's cosine schedule: rises from `start` at step 0 to `end` at step `maxSteps - 1`.

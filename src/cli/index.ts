@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The `byol` command: train, eval, embed, export, preview-augmentations, doctor.
-import * as doctorCmd from './cli/doctor'
-import * as embedCmd from './cli/embed'
-import * as evalCmd from './cli/eval'
-import * as exportCmd from './cli/export'
-import * as previewCmd from './cli/preview'
-import * as trainCmd from './cli/train'
-import { CommandSpec, helpText, parse, Parsed, UsageError } from './cli/args'
+import * as doctorCmd from './doctor'
+import * as embedCmd from './embed'
+import * as evalCmd from './eval'
+import * as exportCmd from './export'
+import * as previewCmd from './preview'
+import * as trainCmd from './train'
+import { CommandSpec, helpText, parse, Parsed, UsageError } from './args'
 
 interface Command {
   spec: CommandSpec
@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === '--version' || name === '-v') {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    process.stdout.write(`${require('../../package.json').version}\n`)
+    process.stdout.write(`${require('../../../package.json').version}\n`)
     return 0
   }
   const command = COMMANDS.find((c) => c.spec.name === name)

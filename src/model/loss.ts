@@ -1,9 +1,10 @@
-import { native } from './native'
+import { native } from './addon'
 import { Tensor } from './tensor'
 
 /**
  * BYOL's symmetrised loss `0.5 * (-cos(p0, z1) - cos(p1, z0))` (mean over the batch) and its
  * gradient with respect to the predictions `p0` and `p1` (`z` are target projections, constant).
+ * @internal For the test against PyTorch; not in the published typings.
  */
 export async function negativeCosineLoss(
   p0: Tensor,

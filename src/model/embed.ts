@@ -1,9 +1,9 @@
 // Backbone embeddings (eval mode) of images given as uint8 pixels, files, folders or datasets.
-import { Dataset, InMemoryImages } from './data/dataset'
-import { decodeFiles, loadImageFolder } from './data/folder'
-import { modelHandle } from './handle'
-import type { Byol } from './model'
-import { native } from './native'
+import { Dataset, InMemoryImages } from '../data/dataset'
+import { decodeFiles, loadImageFolder } from '../data/folder'
+import { modelHandle } from './byol-handle'
+import type { Byol } from './byol'
+import { native } from './addon'
 import type { Tensor } from './tensor'
 
 export interface EmbedOptions {

@@ -1,9 +1,0 @@
-// The native addon, loaded through the package root's index.js (see there for the error a user
-// gets when it cannot be found). Compiled files live in dist/src, two levels below the root.
-import path = require('path')
-import type * as Native from '../index'
-
-export type { Native }
-
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-export const native: typeof Native = require(path.resolve(__dirname, '..', '..', 'index.js'))
