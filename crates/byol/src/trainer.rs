@@ -9,11 +9,11 @@
 //! stream is therefore the augmenter's, step for step, whether the step is replayed or eager.
 //! A chunk's losses are copied to the host behind its steps, and reading them waits for those
 //! steps only, not for the chunks queued after them.
-use crate::augment::{Augmenter, InputLayout, UNIFORMS};
+use crate::augment::{Augmenter, UNIFORMS};
 use crate::dataset::{normalize_images, ImageDataset};
 use crate::model::Byol;
 use torch::cuda::{to_host_async, CudaEvent, CudaGraph, StreamScope};
-use torch::{Device, Kind, Result, Tensor, TorchError};
+use torch::{Device, ImageLayout, Kind, Result, Tensor, TorchError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainerOptions {
@@ -231,7 +231,7 @@ impl Trainer {
 fn body(inputs: &StepInputs, device: Device, model: &mut Byol, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {
     let images = data.images().index_select(0, &inputs.indices)?.to_device(device)?;
     let (view0, view1) = match (augmenter, &inputs.uniforms) {
-        (Some(a), Some(u)) => a.views_from_uniforms(&images, InputLayout::Nhwc, u)?,
+        (Some(a), Some(u)) => a.views_from_uniforms(&images, ImageLayout::Nhwc, u)?,
         _ => {
             let view = normalize_images(&images)?;
             (view.alias()?, view)

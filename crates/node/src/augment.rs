@@ -8,11 +8,11 @@ use crate::task::{finish, lock, spawn};
 use byol::augment::config::NUMBER_FIELDS;
 use byol::augment::random_resized_crop::CropBoxes;
 use byol::augment::{
-    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, InputLayout, Normalize, Op, OutputType, Preset,
+    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, Normalize, Op, OutputType, Preset,
     ViewConfig, ViewParams,
 };
 use std::sync::{Arc, Mutex};
-use torch::{Device, Kind, Tensor};
+use torch::{Device, ImageLayout, Kind, Tensor};
 
 /// What a JavaScript augmenter handle holds. Calls on one augmenter are serialised by the mutex
 /// (they share its generator), on the compute thread.
@@ -298,19 +298,19 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     })
 }
 
-fn layout(env: &Env, value: Value) -> JsResult<InputLayout> {
+fn layout(env: &Env, value: Value) -> JsResult<ImageLayout> {
     let o = Options::new(env, value, "options")?;
     Ok(match o.choice("layout", "nhwc", &["nhwc", "nchw"])?.as_str() {
-        "nchw" => InputLayout::Nchw,
-        _ => InputLayout::Nhwc,
+        "nchw" => ImageLayout::Nchw,
+        _ => ImageLayout::Nhwc,
     })
 }
 
-fn image_batch(env: &Env, value: Value, layout: InputLayout) -> JsResult<HostTensor> {
+fn image_batch(env: &Env, value: Value, layout: ImageLayout) -> JsResult<HostTensor> {
     let t = HostTensor::from_js_of(env, value, "images", Kind::Uint8)?;
-    let channels = if layout == InputLayout::Nhwc { t.shape.get(3) } else { t.shape.get(1) };
+    let channels = if layout == ImageLayout::Nhwc { t.shape.get(3) } else { t.shape.get(1) };
     if t.shape.len() != 4 || channels != Some(&3) {
-        let expected = if layout == InputLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
+        let expected = if layout == ImageLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
         return Err(JsError::range_error(format!("images: expected shape {expected} for layout {layout:?}, got {:?}", t.shape)));
     }
     if t.shape.iter().any(|&d| d == 0) {
@@ -345,7 +345,7 @@ pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
 
 /// A view's parameters on the host, as named arrays of `[N]` (order: `[N, 4]`).
 fn params_host(p: &ViewParams) -> torch::Result<Vec<(&'static str, HostTensor)>> {
-    let f = |t: &Tensor| HostTensor::from_tensor(&t.cast(Kind::Float)?);
+    let f = |t: &Tensor| HostTensor::from_tensor(&t.to_kind(Kind::Float)?);
     let j = &p.jitter;
     let col = |i: i64| f(&j.factors.narrow(1, i, 1)?.reshape(&[-1])?);
     Ok(vec![

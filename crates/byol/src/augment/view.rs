@@ -17,7 +17,7 @@ use crate::augment::random_resized_crop::{self as rrc, CropBoxes};
 use crate::augment::rotation;
 use crate::augment::solarize;
 use crate::augment::{column, columns, workers};
-use torch::{Binary, Device, Generator, Kind, Result, Tensor, TorchError};
+use torch::{Device, Generator, ImageLayout, Kind, Result, Tensor, TorchError};
 
 // Where each transform's uniform numbers sit in a view's draw.
 const CROP: i64 = 0;
@@ -32,15 +32,6 @@ const SIGMA: i64 = BLUR + 1;
 const SOLARIZE: i64 = SIGMA + 1;
 /// Uniform numbers one image consumes per view.
 pub const UNIFORMS: i64 = SOLARIZE + 1;
-
-/// How a uint8 batch is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputLayout {
-    /// `[N, H, W, 3]`, as decoded images arrive.
-    Nhwc,
-    /// `[N, 3, H, W]`.
-    Nchw,
-}
 
 /// One view's random parameters for a batch (float64 `[N]` tensors unless noted).
 pub struct ViewParams {
@@ -68,21 +59,21 @@ impl ViewParams {
     /// The parameters made from `u`, float64 `[n, UNIFORMS]` uniforms in [0, 1): every random
     /// choice of a view, so that a captured step can draw them before it and stay replayable.
     pub fn from_uniforms(config: &ViewConfig, u: &Tensor, height: i64, width: i64) -> Result<ViewParams> {
-        let flag = |i: i64, p: f64| column(&u, i)?.lt_scalar_f(p)?.cast(Kind::Double);
+        let flag = |i: i64, p: f64| column(&u, i)?.lt_scalar(p)?.to_kind(Kind::Float)?.to_kind(Kind::Double);
         let boxes = rrc::sample(&columns(&u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
         let rotate = flag(ROTATE, config.rr_prob)?;
         let angle = match config.rr_degrees {
             None => rotate.mul_scalar(90.0)?,
             Some((lo, hi)) => {
-                let a = column(&u, ANGLE)?.binary_scalar(hi - lo, Binary::Mul)?;
-                a.binary_scalar_(lo, Binary::Add)?;
+                let a = column(&u, ANGLE)?.mul_scalar(hi - lo)?;
+                a.add_scalar_(lo)?;
                 a.mul(&rotate)?
             }
         };
         let jitter = color_jitter::sample(&columns(&u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
         let (lo, hi) = config.sigmas;
-        let sigma = column(&u, SIGMA)?.binary_scalar(hi - lo, Binary::Mul)?;
-        sigma.binary_scalar_(lo, Binary::Add)?;
+        let sigma = column(&u, SIGMA)?.mul_scalar(hi - lo)?;
+        sigma.add_scalar_(lo)?;
         Ok(ViewParams {
             boxes,
             rotate,
@@ -145,7 +136,7 @@ struct Pipeline<'a> {
 }
 
 fn float(t: &Tensor) -> Result<Tensor> {
-    t.cast(Kind::Float)
+    t.to_kind(Kind::Float)
 }
 
 impl<'a> Pipeline<'a> {
@@ -261,18 +252,18 @@ impl Drop for SingleThreaded {
 }
 
 /// Turns libtorch's CUDA synchronisation check to "error" until dropped.
-struct SyncCheck(Option<torch::SyncDebug>);
+struct SyncCheck(Option<torch::cuda::SyncDebug>);
 
 impl SyncCheck {
     fn new(on: bool) -> Result<SyncCheck> {
-        Ok(SyncCheck(if on { Some(torch::cuda_sync_debug_mode(torch::SyncDebug::Error)?) } else { None }))
+        Ok(SyncCheck(if on { Some(torch::cuda::cuda_sync_debug_mode(torch::cuda::SyncDebug::Error)?) } else { None }))
     }
 }
 
 impl Drop for SyncCheck {
     fn drop(&mut self) {
         if let Some(previous) = self.0 {
-            let _ = torch::cuda_sync_debug_mode(previous);
+            let _ = torch::cuda::cuda_sync_debug_mode(previous);
         }
     }
 }
@@ -338,7 +329,7 @@ impl Augmenter {
 
     /// The two views of a uint8 batch made from `uniforms` (see [`Augmenter::draw_uniforms_into`]):
     /// the same views as [`Augmenter::views`] makes after the same draws.
-    pub fn views_from_uniforms(&self, images: &Tensor, layout: InputLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
+    pub fn views_from_uniforms(&self, images: &Tensor, layout: ImageLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
         let (_, h, w) = check_images(images, layout)?;
         // The parameters too are made single-threaded, as in `views`.
         let single = SingleThreaded::new(self.device)?;
@@ -351,7 +342,7 @@ impl Augmenter {
 
     /// The two normalised views (`[N, 3, S, S]`, float32 or bfloat16) of a uint8 batch on this
     /// augmenter's device.
-    pub fn views(&self, images: &Tensor, layout: InputLayout) -> Result<(Tensor, Tensor)> {
+    pub fn views(&self, images: &Tensor, layout: ImageLayout) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
         // On CPU the calling thread runs its (small) operations single-threaded too: an OpenMP
         // region here would leave its team spinning next to the chunk workers.
@@ -362,13 +353,13 @@ impl Augmenter {
     }
 
     /// The two views of a uint8 batch on given parameters (from [`Augmenter::draw`]).
-    pub fn apply(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
+    pub fn apply(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
         let single = SingleThreaded::new(self.device)?;
         self.run(images, layout, params, single.threads)
     }
 
     /// `apply` with the caller's intra-op thread count (the CPU workers to use).
-    fn run(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
+    fn run(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
         let images = &images.to_device(self.device)?;
         let kind = match self.config.output {
@@ -439,8 +430,8 @@ impl Augmenter {
                 None => images.narrow(0, start, len)?,
             };
             let planar = match layout {
-                InputLayout::Nhwc => source.permute(&[0, 3, 1, 2])?,
-                InputLayout::Nchw => source,
+                ImageLayout::Nhwc => source.permute(&[0, 3, 1, 2])?,
+                ImageLayout::Nchw => source,
             };
             // uint8 to float32 [len, 3, W, H] (transposed: the resampling's first pass gathers
             // columns as rows) in one copy
@@ -487,17 +478,17 @@ impl Augmenter {
 }
 
 /// `[N, H, W, 3]` or `[N, 3, H, W]` uint8 images: `(N, H, W)`.
-pub fn check_images(images: &Tensor, layout: InputLayout) -> Result<(i64, i64, i64)> {
+pub fn check_images(images: &Tensor, layout: ImageLayout) -> Result<(i64, i64, i64)> {
     if images.kind()? != Kind::Uint8 {
         return Err(TorchError::new(format!("images must be uint8, got {}", images.kind()?.name())));
     }
     let s = images.shape()?;
-    let ok = s.len() == 4 && s[if layout == InputLayout::Nhwc { 3 } else { 1 }] == 3;
+    let ok = s.len() == 4 && s[if layout == ImageLayout::Nhwc { 3 } else { 1 }] == 3;
     if !ok {
-        let expected = if layout == InputLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
+        let expected = if layout == ImageLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
         return Err(TorchError::new(format!("images must have shape {expected}, got {s:?}")));
     }
-    let (h, w) = if layout == InputLayout::Nhwc { (s[1], s[2]) } else { (s[2], s[3]) };
+    let (h, w) = if layout == ImageLayout::Nhwc { (s[1], s[2]) } else { (s[2], s[3]) };
     if h < 1 || w < 1 {
         return Err(TorchError::new(format!("images must have at least one pixel, got {s:?}")));
     }
@@ -524,14 +515,4 @@ impl std::fmt::Display for AugmentError {
             AugmentError::Torch(e) => e.fmt(f),
         }
     }
-}
-
-/// A pipeline on float images in `[0, 1]` without chunking, for tests of the composition.
-pub fn run_view(config: &ViewConfig, x: &Tensor, params: &ViewParams) -> Result<Tensor> {
-    let shape = x.shape()?;
-    let device = x.device()?;
-    let normalization = Normalization::new(config.normalize.as_ref(), device)?;
-    let pipeline = Pipeline::new(config, params, shape[2], shape[3], 1.0, &normalization)?;
-    let y = pipeline.transform(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], Step { stages: Stages::All, blur: true })?;
-    normalization.apply(&y)
 }
