@@ -124,10 +124,12 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
     let o = Options::new(env, value, "options")?;
     let preset = o.choice("preset", "byol", &Preset::NAMES)?;
     let mut config = AugmentConfig::preset(Preset::parse(&preset).expect("a listed preset"));
+    override_view(env, value, "options", &mut config.view0)?;
     override_view(env, value, "options", &mut config.view1)?;
-    override_view(env, value, "options", &mut config.view2)?;
     let raw = Raw::new(env, value, "options")?;
-    for (key, view) in [("view1", &mut config.view1), ("view2", &mut config.view2)] {
+    // The options name a view by the Lightly transform that makes it (`BYOLView1Transform` makes
+    // view0), so they are one ahead of the views' names.
+    for (key, view) in [("view1", &mut config.view0), ("view2", &mut config.view1)] {
         if let Some(v) = raw.get(key)? {
             if raw.is_null(v)? {
                 continue;
@@ -142,7 +144,7 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
         "bfloat16" => OutputType::BFloat16,
         _ => OutputType::Float32,
     };
-    config.view1.validate("options.view1").and_then(|_| config.view2.validate("options.view2")).map_err(|e| {
+    config.view0.validate("options.view1").and_then(|_| config.view1.validate("options.view2")).map_err(|e| {
         let message = e.to_string();
         match e.kind {
             ConfigErrorKind::Range => JsError::range_error(message),
@@ -262,8 +264,8 @@ fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
 
 fn config_json(env: &Env, config: &AugmentConfig) -> JsResult<Value> {
     let o = env.object()?;
-    env.set(o, "view1", view_json(env, &config.view1)?)?;
-    env.set(o, "view2", view_json(env, &config.view2)?)?;
+    env.set(o, "view1", view_json(env, &config.view0)?)?;
+    env.set(o, "view2", view_json(env, &config.view1)?)?;
     let dtype = if config.output == OutputType::BFloat16 { "bfloat16" } else { "float32" };
     env.set(o, "dtype", env.string(dtype)?)?;
     Ok(o)
@@ -385,11 +387,12 @@ pub fn params(env: &Env, args: &[Value]) -> JsResult<Value> {
     let augmenter = h.augmenter.clone();
     spawn(env, "byol.augmentParams", move || {
         let a = lock(&augmenter);
-        let (p1, p2) = a.draw(n, height, width)?;
-        let (p1, p2) = (params_host(&p1)?, params_host(&p2)?);
+        let (p0, p1) = a.draw(n, height, width)?;
+        let (p0, p1) = (params_host(&p0)?, params_host(&p1)?);
         finish(move |env| {
             let out = env.object()?;
-            for (name, p) in [("view1", p1), ("view2", p2)] {
+            // named by the options' names of the two views (see parse_config)
+            for (name, p) in [("view1", p0), ("view2", p1)] {
                 let o = env.object()?;
                 for (key, t) in &p {
                     env.set(o, key, t.to_js(env)?)?;

@@ -286,8 +286,8 @@ impl Augmenter {
         config.validate().map_err(AugmentError::Config)?;
         let generator = Generator::new(seed, device)?;
         let normalization = [
+            Normalization::new(config.view0.normalize.as_ref(), device)?,
             Normalization::new(config.view1.normalize.as_ref(), device)?,
-            Normalization::new(config.view2.normalize.as_ref(), device)?,
         ];
         let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
         Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None, cpu_grouping: true, cuda_sync_check: false })
@@ -314,9 +314,9 @@ impl Augmenter {
     /// Both views' parameters for `n` images of `height x width`, drawn as [`Augmenter::views`]
     /// draws them (so it advances the generator the same way).
     pub fn draw(&self, n: i64, height: i64, width: i64) -> Result<(ViewParams, ViewParams)> {
-        let first = ViewParams::draw(&self.config.view1, n, height, width, &self.generator, self.device)?;
-        let second = ViewParams::draw(&self.config.view2, n, height, width, &self.generator, self.device)?;
-        Ok((first, second))
+        let view0 = ViewParams::draw(&self.config.view0, n, height, width, &self.generator, self.device)?;
+        let view1 = ViewParams::draw(&self.config.view1, n, height, width, &self.generator, self.device)?;
+        Ok((view0, view1))
     }
 
     /// Fills `uniforms` (float64 `[N, UNIFORMS]` each, on this device) with the next draws of
@@ -334,8 +334,8 @@ impl Augmenter {
         // The parameters too are made single-threaded, as in `views`.
         let single = SingleThreaded::new(self.device)?;
         let params = (
-            ViewParams::from_uniforms(&self.config.view1, &uniforms.0, h, w)?,
-            ViewParams::from_uniforms(&self.config.view2, &uniforms.1, h, w)?,
+            ViewParams::from_uniforms(&self.config.view0, &uniforms.0, h, w)?,
+            ViewParams::from_uniforms(&self.config.view1, &uniforms.1, h, w)?,
         );
         self.run(images, layout, &params, single.threads)
     }
@@ -361,16 +361,14 @@ impl Augmenter {
     /// `apply` with the caller's intra-op thread count (the CPU workers to use).
     fn run(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
-        let images = &images.to_device(self.device)?;
-        let kind = match self.config.output {
-            OutputType::Float32 => Kind::Float,
-            OutputType::BFloat16 => Kind::BFloat16,
-        };
-        let views = [&self.config.view1, &self.config.view2];
-        let outputs = views
-            .iter()
-            .map(|v| Tensor::empty(&[n, 3, v.input_size, v.input_size], kind, self.device))
-            .collect::<Result<Vec<_>>>()?;
+        let plan = self.plan(params, n, h, w)?;
+        self.execute(&plan, &images.to_device(self.device)?, layout, threads)
+    }
+
+    /// How both views of `n` images of `h x w` go through their pipelines, given their random
+    /// parameters: each view's pipeline, the order of its images and the chunks of that order.
+    fn plan(&self, params: &(ViewParams, ViewParams), n: i64, h: i64, w: i64) -> Result<Plan<'_>> {
+        let views = [&self.config.view0, &self.config.view1];
         let largest = views.iter().map(|v| v.input_size * v.input_size).max().unwrap_or(1).max(h * w) * 3;
         let chunk = self.chunk_elements.map_or(n, |e| (e / largest).clamp(1, n.max(1)));
         // Each view's images, in an order of its own: on CPU, grouped by the colour-jitter
@@ -378,52 +376,45 @@ impl Augmenter {
         // by whether they are blurred, so that every chunk runs only its group's steps. On CUDA
         // every image runs every step (masked), which needs no host-side look at the parameters.
         let grouped = !self.device.is_cuda() && self.cpu_grouping;
-        let mut runs = Vec::new();
-        for (v, view_params) in [&params.0, &params.1].into_iter().enumerate() {
-            let jitter = views[v].cj_prob > 0.0 && views[v].cj_strength > 0.0;
-            let blur = views[v].gaussian_blur > 0.0 && views[v].sigmas.1 > 0.0;
-            let (order, items) = if grouped && (jitter || blur) {
-                // per image: the jitter stages it needs and whether it is blurred
-                let stages = if jitter { view_params.jitter.stages()? } else { vec![Stages::None; n as usize] };
-                let blurred: Vec<bool> = if blur {
-                    view_params.blur_sigma.to_f32_vec()?.iter().map(|&s| s > 0.0).collect()
-                } else {
-                    vec![false; n as usize]
-                };
-                let key = |i: usize| {
-                    let s = match stages[i] {
-                        Stages::HueAt(p) => p,
-                        _ => 4,
-                    };
-                    2 * s + blurred[i] as i64
-                };
-                let mut order: Vec<usize> = (0..n as usize).collect();
-                order.sort_by_key(|&i| key(i));
-                let mut items = Vec::new();
-                let mut start = 0;
-                while start < order.len() {
-                    let group = key(order[start]);
-                    let end = (start..order.len()).find(|&i| key(order[i]) != group).unwrap_or(order.len());
-                    let step = Step { stages: stages[order[start]], blur: blurred[order[start]] };
-                    for s in (start..end).step_by(chunk as usize) {
-                        items.push((s as i64, chunk.min((end - s) as i64), step));
-                    }
-                    start = end;
-                }
+        let plan_view = |v: usize, view_params: &ViewParams| -> Result<ViewPlan<'_>> {
+            let config = views[v];
+            let jitter = config.cj_prob > 0.0 && config.cj_strength > 0.0;
+            let blur = config.gaussian_blur > 0.0 && config.sigmas.1 > 0.0;
+            let (order, chunks) = if grouped && (jitter || blur) {
+                let (order, chunks) = group_by_steps(view_params, n, jitter, blur, chunk)?;
                 let index: Vec<i64> = order.iter().map(|&i| i as i64).collect();
-                (Some(Tensor::from_i64(&index, &[n], self.device)?), items)
+                (Some(Tensor::from_i64(&index, &[n], self.device)?), chunks)
             } else {
                 let step = Step { stages: Stages::All, blur: true };
-                (None, (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s), step)).collect())
+                (None, (0..n).step_by(chunk as usize).map(|s| Chunk { start: s, len: chunk.min(n - s), step }).collect())
             };
             let selected = order.as_ref().map(|o| view_params.select(o)).transpose()?;
-            let pipeline = Pipeline::new(views[v], selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
-            runs.push((pipeline, order, items));
-        }
-        let work: Vec<(usize, (i64, i64, Step))> =
-            runs.iter().enumerate().flat_map(|(v, run)| run.2.iter().map(move |&item| (v, item))).collect();
-        let run_item = |(v, (start, len, step)): (usize, (i64, i64, Step))| -> Result<()> {
-            let (pipeline, order, _) = &runs[v];
+            let pipeline = Pipeline::new(config, selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
+            Ok(ViewPlan { pipeline, order, chunks })
+        };
+        Ok(Plan { views: [plan_view(0, &params.0)?, plan_view(1, &params.1)?], n, height: h, width: w })
+    }
+
+    /// Runs a plan on the images (on this device): every chunk of both views, on CPU shared by
+    /// `threads` workers; each chunk writes its own rows of the outputs.
+    fn execute(&self, plan: &Plan<'_>, images: &Tensor, layout: ImageLayout, threads: usize) -> Result<(Tensor, Tensor)> {
+        let (n, h, w) = (plan.n, plan.height, plan.width);
+        let kind = match self.config.output {
+            OutputType::Float32 => Kind::Float,
+            OutputType::BFloat16 => Kind::BFloat16,
+        };
+        let outputs = plan
+            .views
+            .iter()
+            .map(|v| {
+                let size = v.pipeline.config.input_size;
+                Tensor::empty(&[n, 3, size, size], kind, self.device)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let work: Vec<(usize, Chunk)> =
+            plan.views.iter().enumerate().flat_map(|(v, view)| view.chunks.iter().map(move |&c| (v, c))).collect();
+        let run_chunk = |(v, Chunk { start, len, step }): (usize, Chunk)| -> Result<()> {
+            let ViewPlan { pipeline, order, .. } = &plan.views[v];
             let rows = order.as_ref().map(|o| o.narrow(0, start, len)).transpose()?;
             let source = match &rows {
                 Some(r) => images.index_select(0, r)?,
@@ -441,7 +432,7 @@ impl Augmenter {
             match &rows {
                 None => pipeline.normalization.write(&y, &outputs[v].narrow(0, start, len)?),
                 Some(r) => {
-                    let size = views[v].input_size;
+                    let size = pipeline.config.input_size;
                     let normalised = Tensor::empty(&[len, 3, size, size], kind, self.device)?;
                     pipeline.normalization.write(&y, &normalised)?;
                     outputs[v].index_copy_(0, r, &normalised)
@@ -452,28 +443,86 @@ impl Augmenter {
             Device::Cpu => self.cpu_workers.unwrap_or(threads).min(work.len()),
             _ => 1,
         };
-        if workers <= 1 {
-            work.iter().try_for_each(|&item| run_item(item))?;
-        } else {
-            // CPU: the items go to `workers` threads, each running its operations single-threaded
-            // (see `workers`); the first error wins.
-            let failure: std::sync::Mutex<Option<TorchError>> = std::sync::Mutex::new(None);
-            let job = |worker: usize| {
-                for &item in work.iter().skip(worker).step_by(workers) {
-                    if let Err(e) = run_item(item) {
-                        failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                        return;
-                    }
-                }
-            };
-            let shared = SharedForChunks(&job);
-            workers::run(workers, &|worker| shared.call(worker));
-            if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-                return Err(e);
-            }
-        }
+        on_workers(workers, &work, run_chunk)?;
         let mut outputs = outputs.into_iter();
         Ok((outputs.next().unwrap(), outputs.next().unwrap()))
+    }
+}
+
+/// Both views of a batch of `n` images of `height x width`, planned.
+struct Plan<'a> {
+    views: [ViewPlan<'a>; 2],
+    n: i64,
+    height: i64,
+    width: i64,
+}
+
+/// One view's part of a plan: its pipeline, the order its images go through in (None: as they
+/// are), and the chunks of that order.
+struct ViewPlan<'a> {
+    pipeline: Pipeline<'a>,
+    order: Option<Tensor>,
+    chunks: Vec<Chunk>,
+}
+
+/// Images `start .. start + len` of a view's order, and the per-image steps they need.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    start: i64,
+    len: i64,
+    step: Step,
+}
+
+/// The images of a view grouped by the jitter stages they need and by whether they are blurred
+/// (read from the parameters on the host, which costs nothing on CPU): the order, and chunks of
+/// at most `chunk` images that each stay within one group.
+fn group_by_steps(params: &ViewParams, n: i64, jitter: bool, blur: bool, chunk: i64) -> Result<(Vec<usize>, Vec<Chunk>)> {
+    let stages = if jitter { params.jitter.stages()? } else { vec![Stages::None; n as usize] };
+    let blurred: Vec<bool> =
+        if blur { params.blur_sigma.to_f32_vec()?.iter().map(|&s| s > 0.0).collect() } else { vec![false; n as usize] };
+    let key = |i: usize| {
+        let s = match stages[i] {
+            Stages::HueAt(p) => p,
+            _ => 4,
+        };
+        2 * s + blurred[i] as i64
+    };
+    let mut order: Vec<usize> = (0..n as usize).collect();
+    order.sort_by_key(|&i| key(i));
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let group = key(order[start]);
+        let end = (start..order.len()).find(|&i| key(order[i]) != group).unwrap_or(order.len());
+        let step = Step { stages: stages[order[start]], blur: blurred[order[start]] };
+        for s in (start..end).step_by(chunk as usize) {
+            chunks.push(Chunk { start: s as i64, len: chunk.min((end - s) as i64), step });
+        }
+        start = end;
+    }
+    Ok((order, chunks))
+}
+
+/// `f` of every item, on `workers` threads when more than one (CPU: each runs its operations
+/// single-threaded, see `workers`), else on this thread. The first error wins.
+fn on_workers<T: Copy + Sync>(workers: usize, items: &[T], f: impl Fn(T) -> Result<()>) -> Result<()> {
+    if workers <= 1 {
+        return items.iter().try_for_each(|&item| f(item));
+    }
+    let failure: std::sync::Mutex<Option<TorchError>> = std::sync::Mutex::new(None);
+    let job = |worker: usize| {
+        for &item in items.iter().skip(worker).step_by(workers) {
+            if let Err(e) = f(item) {
+                failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                return;
+            }
+        }
+    };
+    let shared = SharedForChunks(&job);
+    workers::run(workers, &|worker| shared.call(worker));
+    match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 
