@@ -156,7 +156,7 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
 
 fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
     let Some(object) = raw.object else { return Ok(()) };
-    let keys = own_keys(env, object)?;
+    let keys = env.own_keys(object)?;
     let known: Vec<&str> = OTHER_FIELDS.iter().copied().chain(NUMBER_FIELDS.iter().map(|(name, _)| *name)).collect();
     for key in keys {
         if !known.contains(&key.as_str()) {
@@ -170,69 +170,26 @@ fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
     Ok(())
 }
 
-// Node-API functions this file needs beyond crate::napi's (resolved against node at load time).
-extern "C" {
-    fn napi_create_external_arraybuffer(
-        env: crate::napi::napi_env,
-        data: *mut std::os::raw::c_void,
-        length: usize,
-        finalize: crate::napi::napi_finalize,
-        hint: *mut std::os::raw::c_void,
-        result: *mut Value,
-    ) -> crate::napi::napi_status;
-    fn napi_get_null(env: crate::napi::napi_env, result: *mut Value) -> crate::napi::napi_status;
-    fn napi_get_property_names(env: crate::napi::napi_env, object: Value, result: *mut Value) -> crate::napi::napi_status;
-}
-
-/// The names of an object's enumerable string properties (`for ... in`).
-fn own_keys(env: &Env, object: Value) -> JsResult<Vec<String>> {
-    let mut names = std::ptr::null_mut();
-    if unsafe { napi_get_property_names(env.0, object, &mut names) } != crate::napi::NAPI_OK {
-        return Err(JsError::error("could not list an options object's keys"));
-    }
-    env.array_items(names, "keys")?.into_iter().map(|k| env.to_string(k, "key")).collect()
-}
-
 /// A float32 CPU tensor as `{ data: Float32Array, shape }` without copying: the array is the
 /// tensor's own memory, which it keeps alive until the array is garbage-collected. Other tensors
 /// (bfloat16, CUDA, strided) are copied to the host.
 fn tensor_to_js(env: &Env, t: Tensor) -> JsResult<Value> {
-    unsafe extern "C" fn release(_env: crate::napi::napi_env, _data: *mut std::os::raw::c_void, hint: *mut std::os::raw::c_void) {
-        drop(Box::from_raw(hint as *mut Tensor));
-    }
     let shape = t.shape()?;
     let zero_copy = t.kind()? == Kind::Float && t.device()? == Device::Cpu;
     let data = if zero_copy { t.contiguous_data_ptr()? } else { None };
     let Some(data) = data.filter(|_| shape.iter().product::<i64>() > 0) else {
         return HostTensor::from_tensor(&t)?.to_js(env);
     };
-    let length = shape.iter().product::<i64>() as usize * 4;
-    let hint = Box::into_raw(Box::new(t));
-    let mut buffer = std::ptr::null_mut();
-    let status = unsafe { napi_create_external_arraybuffer(env.0, data, length, Some(release), hint.cast(), &mut buffer) };
-    if status != crate::napi::NAPI_OK {
+    let elements = shape.iter().product::<i64>() as usize;
+    let Some(array) = env.external_float32_array(t.alias()?, data, elements)? else {
         // e.g. a runtime that forbids external buffers: copy instead
-        let t = unsafe { Box::from_raw(hint) };
         return HostTensor::from_tensor(&t)?.to_js(env);
-    }
-    let mut array = std::ptr::null_mut();
-    let status = unsafe { crate::napi::napi_create_typedarray(env.0, crate::napi::NAPI_FLOAT32_ARRAY, length / 4, buffer, 0, &mut array) };
-    if status != crate::napi::NAPI_OK {
-        return Err(JsError::error(format!("Node-API call create_typedarray failed with status {status}")));
-    }
+    };
     let object = env.object()?;
     env.set(object, "data", array)?;
     let dims: Vec<Value> = shape.iter().map(|&d| env.number(d as f64)).collect::<JsResult<_>>()?;
     env.set(object, "shape", env.array(&dims)?)?;
     Ok(object)
-}
-
-fn null(env: &Env) -> JsResult<Value> {
-    let mut v = std::ptr::null_mut();
-    if unsafe { napi_get_null(env.0, &mut v) } != crate::napi::NAPI_OK {
-        return Err(JsError::error("Node-API call get_null failed"));
-    }
-    Ok(v)
 }
 
 fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
@@ -244,7 +201,7 @@ fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
     }
     env.set(o, "sigmas", env.array(&[env.number(v.sigmas.0)?, env.number(v.sigmas.1)?])?)?;
     let degrees = match v.rr_degrees {
-        None => null(env)?,
+        None => env.null()?,
         Some((a, b)) => env.array(&[env.number(a)?, env.number(b)?])?,
     };
     env.set(o, "rrDegrees", degrees)?;
