@@ -272,7 +272,7 @@ fn image_batch(env: &Env, value: Value, layout: ImageLayout) -> JsResult<HostTen
         let expected = if layout == ImageLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
         return Err(JsError::range_error(format!("images: expected shape {expected} for layout {layout:?}, got {:?}", t.shape)));
     }
-    if t.shape.iter().any(|&d| d == 0) {
+    if t.shape.contains(&0) {
         return Err(JsError::range_error(format!("images: every dimension must be positive, got {:?}", t.shape)));
     }
     Ok(t)

@@ -149,7 +149,7 @@ impl Env {
         Ok(v.is_null() || matches!(self.type_of(v)?, NAPI_UNDEFINED | NAPI_NULL))
     }
 
-    pub fn to_number(&self, v: Value, name: &str) -> JsResult<f64> {
+    pub fn to_number(self, v: Value, name: &str) -> JsResult<f64> {
         if self.type_of(v)? != NAPI_NUMBER {
             return Err(JsError::type_error(format!("{name} must be a number")));
         }
@@ -158,7 +158,7 @@ impl Env {
         Ok(x)
     }
 
-    pub fn to_bool(&self, v: Value, name: &str) -> JsResult<bool> {
+    pub fn to_bool(self, v: Value, name: &str) -> JsResult<bool> {
         if self.type_of(v)? != NAPI_BOOLEAN {
             return Err(JsError::type_error(format!("{name} must be a boolean")));
         }
@@ -167,7 +167,7 @@ impl Env {
         Ok(b)
     }
 
-    pub fn to_string(&self, v: Value, name: &str) -> JsResult<String> {
+    pub fn to_string(self, v: Value, name: &str) -> JsResult<String> {
         if self.type_of(v)? != NAPI_STRING {
             return Err(JsError::type_error(format!("{name} must be a string")));
         }
@@ -182,7 +182,7 @@ impl Env {
         String::from_utf8(buf).map_err(|_| JsError::type_error(format!("{name} is not valid UTF-8")))
     }
 
-    pub fn to_object(&self, v: Value, name: &str) -> JsResult<Value> {
+    pub fn to_object(self, v: Value, name: &str) -> JsResult<Value> {
         if self.type_of(v)? != NAPI_OBJECT {
             return Err(JsError::type_error(format!("{name} must be an object")));
         }

@@ -21,7 +21,7 @@ impl Handle for ModelHandle {
     const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
 }
 
-pub(crate) fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle> {
+pub(crate) fn handle(env: &Env, value: Value) -> JsResult<&ModelHandle> {
     env.handle(value, "model")
 }
 

@@ -44,7 +44,7 @@ impl Handle for LossesHandle {
     const TAG: u64 = 0x6279_6f6c_6c6f_7373; // "byolloss"
 }
 
-fn trainer_handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a TrainerHandle> {
+fn trainer_handle(env: &Env, value: Value) -> JsResult<&TrainerHandle> {
     let h: &TrainerHandle = env.handle(value, "trainer")?;
     if h.disposed.load(Ordering::Acquire) {
         return Err(JsError::type_error(format!("trainer must be {}; this one was disposed", TrainerHandle::KIND)));

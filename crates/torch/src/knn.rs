@@ -24,7 +24,7 @@ fn conv_similarity(bank: &Tensor) -> Result<bool> {
     if bank.device()? != Device::Cpu {
         return Ok(false);
     }
-    Ok(*REFERENCE_BLAS.get_or_init(|| crate::blas().map_or(false, |b| b.reference)))
+    Ok(*REFERENCE_BLAS.get_or_init(|| crate::blas().is_ok_and(|b| b.reference)))
 }
 
 /// Classifies `queries` `[M, D]` against `bank` `[N, D]` with labels `[N]`: the `k` most

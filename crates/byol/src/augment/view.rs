@@ -59,20 +59,20 @@ impl ViewParams {
     /// The parameters made from `u`, float64 `[n, UNIFORMS]` uniforms in [0, 1): every random
     /// choice of a view, so that a captured step can draw them before it and stay replayable.
     pub fn from_uniforms(config: &ViewConfig, u: &Tensor, height: i64, width: i64) -> Result<ViewParams> {
-        let flag = |i: i64, p: f64| column(&u, i)?.lt_scalar(p)?.to_kind(Kind::Float)?.to_kind(Kind::Double);
-        let boxes = rrc::sample(&columns(&u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
+        let flag = |i: i64, p: f64| column(u, i)?.lt_scalar(p)?.to_kind(Kind::Double);
+        let boxes = rrc::sample(&columns(u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
         let rotate = flag(ROTATE, config.rr_prob)?;
         let angle = match config.rr_degrees {
             None => rotate.mul_scalar(90.0)?,
             Some((lo, hi)) => {
-                let a = column(&u, ANGLE)?.mul_scalar(hi - lo)?;
+                let a = column(u, ANGLE)?.mul_scalar(hi - lo)?;
                 a.add_scalar_(lo)?;
                 a.mul(&rotate)?
             }
         };
-        let jitter = color_jitter::sample(&columns(&u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
+        let jitter = color_jitter::sample(&columns(u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
         let (lo, hi) = config.sigmas;
-        let sigma = column(&u, SIGMA)?.mul_scalar(hi - lo)?;
+        let sigma = column(u, SIGMA)?.mul_scalar(hi - lo)?;
         sigma.add_scalar_(lo)?;
         Ok(ViewParams {
             boxes,
