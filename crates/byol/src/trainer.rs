@@ -144,7 +144,7 @@ impl Trainer {
     /// target momentum `momentum`, and returns their losses, queued for the host.
     /// Nothing here waits for the device. Batches of another size than the trainer's (a last,
     /// smaller batch) run eagerly.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // a chunk: the training, its data and views, rows, batch size, lr, momentum
     pub fn run(
         &mut self,
         training: &mut TrainStep,
