@@ -16,5 +16,5 @@ pub mod trainer;
 pub use heads::{HeadConfig, MlpHead};
 pub use model::{Byol, ByolConfig, Network, Part};
 pub use resnet::{ResNet18, Stem};
-pub use step::{Precision, StepOptions};
+pub use step::{Precision, StepOptions, TrainStep};
 pub use trainer::{GraphMode, QueuedLosses, Trainer, TrainerOptions};

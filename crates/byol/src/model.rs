@@ -1,14 +1,12 @@
 //! The BYOL model: an online network (backbone, projection head, prediction head) trained by
 //! gradient descent and a target network (backbone, projection head) that follows it by EMA.
+//! The training step is in `step.rs`.
 use crate::heads::{HeadConfig, MlpHead};
-use crate::loss::byol_loss;
 use crate::momentum::MomentumUpdate;
 use crate::resnet::{ResNet18, Stem};
-use crate::step::StepOptions;
-use torch::cuda::{record_stream, StreamScope};
 use torch::nn::Mode;
-use torch::optim::{Optimizer, OptimizerConfig, SgdConfig};
-use torch::{autocast, no_grad, Device, Kind, ParamStore, Result, Role, Tensor, TorchError};
+use torch::optim::{OptimizerConfig, SgdConfig};
+use torch::{no_grad, Device, Kind, ParamStore, Result, Role, Tensor, TorchError};
 
 /// Everything that defines a model and how it trains. Defaults are Lightly's BYOL example.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +80,9 @@ impl Encoder {
     }
 }
 
+/// The networks of BYOL and their forwards, as Lightly's `BYOL` module holds them: the online
+/// backbone, projection head and prediction head, and the target ("momentum") backbone and
+/// projection head. How they train is [`TrainStep`](crate::step::TrainStep)'s.
 pub struct Byol {
     config: ByolConfig,
     online_store: ParamStore,
@@ -89,13 +90,6 @@ pub struct Byol {
     online: Encoder,
     prediction_head: MlpHead,
     target: Encoder,
-    momentum_update: MomentumUpdate,
-    optimizer: Optimizer,
-    steps: u64,
-    step_options: StepOptions,
-    /// The per-step scalars, on the device: a captured step reads them on every replay.
-    lr: Tensor,
-    momentum: Tensor,
 }
 
 impl Byol {
@@ -117,33 +111,11 @@ impl Byol {
         for p in target_store.parameters()? {
             p.set_requires_grad(false)?;
         }
-
-        let momentum_update = ema_pairs(&target_store, &online_store, config.ema_buffers)?;
-        let optimizer = Optimizer::new(config.optimizer.clone(), online_store.parameters()?);
-        let lr = Tensor::full(&[], optimizer.lr(), Kind::Float, config.device)?;
-        let momentum = Tensor::full(&[], 1.0, Kind::Float, config.device)?;
-        Ok(Byol {
-            config,
-            online_store,
-            target_store,
-            online,
-            prediction_head,
-            target,
-            momentum_update,
-            optimizer,
-            steps: 0,
-            step_options: StepOptions::default(),
-            lr,
-            momentum,
-        })
+        Ok(Byol { config, online_store, target_store, online, prediction_head, target })
     }
 
     pub fn config(&self) -> &ByolConfig {
         &self.config
-    }
-
-    pub fn steps(&self) -> u64 {
-        self.steps
     }
 
     pub fn store(&self, network: Network) -> &ParamStore {
@@ -153,113 +125,15 @@ impl Byol {
         }
     }
 
-    pub fn optimizer(&self) -> &Optimizer {
-        &self.optimizer
-    }
-
-    pub fn optimizer_mut(&mut self) -> &mut Optimizer {
-        &mut self.optimizer
-    }
-
-    /// Sets the step counter (when resuming from a checkpoint).
-    pub fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
-    }
-
-    /// Drops the online network's gradients.
-    pub fn zero_grad(&self) -> Result<()> {
-        self.optimizer.zero_grad()
-    }
-
-    pub fn step_options(&self) -> StepOptions {
-        self.step_options
-    }
-
-    /// Changes how steps compute. Turning channels-last on or off re-lays the convolution weights
-    /// of both networks (and their momentum buffers) in place.
-    pub fn set_step_options(&mut self, options: StepOptions) -> Result<()> {
-        options.validate(self.config.device)?;
-        let format = options.memory_format();
-        if format != self.step_options.memory_format() {
-            let momentum_buffers = self.optimizer.momentum_buffers().unwrap_or(&[]);
-            let entries = self.online_store.entries().iter().chain(self.target_store.entries());
-            for t in entries.map(|e| &e.tensor).chain(momentum_buffers) {
-                if t.shape()?.len() == 4 {
-                    t.set_data(&t.contiguous_as(format)?)?;
-                }
-            }
-        }
-        self.step_options = options;
-        Ok(())
-    }
-
-    /// Sets the learning rate and target momentum the next steps read from the device. Filling
-    /// a device scalar queues a kernel; it never waits for the device.
-    pub fn set_step_scalars(&mut self, lr: f64, momentum: f64) -> Result<()> {
-        if !(0.0..=1.0).contains(&momentum) {
-            return Err(TorchError::new(format!("momentum must be in [0, 1], got {momentum}")));
-        }
-        self.optimizer.set_lr(lr);
-        self.lr.fill_(lr)?;
-        self.momentum.fill_(momentum)
-    }
-
-    /// Moves the target network towards the online one: `target = m * target + (1 - m) * online`.
-    pub fn update_target(&mut self, momentum: f64) -> Result<()> {
-        self.set_step_scalars(self.optimizer.lr(), momentum)?;
-        self.momentum_update.apply(&self.momentum)
-    }
-
-    /// One BYOL step on two batches of views of the same images: update the target with
-    /// `momentum`, compute the symmetrised loss, update the online network. Returns the loss
-    /// as a device tensor, so the caller decides when to wait for it.
-    pub fn step(&mut self, view0: &Tensor, view1: &Tensor, momentum: f64) -> Result<Tensor> {
-        self.check_images("view0", view0, Mode::Train)?;
-        self.check_images("view1", view1, Mode::Train)?;
-        if view0.shape()? != view1.shape()? {
-            return Err(TorchError::new(format!(
-                "view0 and view1 must have the same shape, got {:?} and {:?}",
-                view0.shape()?,
-                view1.shape()?
-            )));
-        }
-        self.set_step_scalars(self.optimizer.lr(), momentum)?;
-        let loss = self.step_on_device(view0, view1)?;
-        self.steps += 1;
-        Ok(loss)
-    }
-
-    /// The step itself, with the learning rate and momentum read from the device
-    /// ([`Byol::set_step_scalars`]) and nothing read back to the host: what a CUDA graph
-    /// captures. The step counter is the caller's to advance.
-    pub fn step_on_device(&mut self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
-        self.momentum_update.apply(&self.momentum)?;
-        let format = self.step_options.memory_format();
-        let (v0, v1) = (view0.contiguous_as(format)?, view1.contiguous_as(format)?);
-        let (device, compute) = (self.config.device, self.step_options.precision.autocast());
-        // The target's forwards only read the target network: on their own stream they overlap
-        // the online network's forwards until the loss joins them.
-        let scope = if self.step_options.target_stream { Some(StreamScope::begin(device)?) } else { None };
-        let joint = self.step_options.joint_views;
-        let (z0, z1) = autocast(device, compute, || no_grad(|| both_views(joint, &v0, &v1, |v| self.target.project(v))))?;
-        if let Some(s) = &scope {
-            s.leave()?;
-        }
-        let (p0, p1) = autocast(device, compute, || both_views(joint, &v0, &v1, |v| self.predict(v)))?;
-        if let Some(s) = scope {
-            s.end()?;
-            record_stream(&z0)?;
-            record_stream(&z1)?;
-        }
-        let float = |t: &Tensor| t.to_kind(Kind::Float);
-        let loss = byol_loss(&float(&p0)?, &float(&z0)?, &float(&p1)?, &float(&z1)?)?;
-        loss.backward()?;
-        self.optimizer.step(&self.lr)?;
-        loss.detach()
-    }
-
-    fn predict(&self, images: &Tensor) -> Result<Tensor> {
+    /// The online network's predictions of a batch, in training mode (Lightly's `forward`).
+    pub fn predict(&self, images: &Tensor) -> Result<Tensor> {
         self.prediction_head.forward(&self.online.project(images)?, Mode::Train)
+    }
+
+    /// The target network's projections of a batch, in training mode and without gradients
+    /// (Lightly's `forward_momentum`).
+    pub fn project_target(&self, images: &Tensor) -> Result<Tensor> {
+        no_grad(|| self.target.project(images))
     }
 
     /// Runs one part of one network alone (no gradients are recorded).
@@ -290,7 +164,9 @@ impl Byol {
         self.forward(Network::Online, Part::Backbone, images, Mode::Eval)
     }
 
-    fn check_images(&self, name: &str, t: &Tensor, mode: Mode) -> Result<()> {
+    /// A batch of images on the model's device, `[N, 3, H, W]` float32 (at least two images in
+    /// training mode).
+    pub fn check_images(&self, name: &str, t: &Tensor, mode: Mode) -> Result<()> {
         let shape = t.shape()?;
         let kind = t.kind()?;
         if shape.len() != 4 || shape[1] != 3 || kind != Kind::Float {
@@ -312,16 +188,28 @@ impl Byol {
         }
         Ok(())
     }
-}
 
-/// `f` of each view: two calls, or with `joint` one call on both views as one batch, split after.
-fn both_views(joint: bool, v0: &Tensor, v1: &Tensor, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<(Tensor, Tensor)> {
-    if !joint {
-        return Ok((f(v0)?, f(v1)?));
+    /// Target tensors paired with the online tensors of the same name, for the momentum update:
+    /// the parameters, and the floating-point BatchNorm statistics too with `ema_buffers`.
+    pub fn momentum_pairs(&self) -> Result<MomentumUpdate> {
+        let mut targets = Vec::new();
+        let mut onlines = Vec::new();
+        for entry in self.target_store.entries() {
+            let averaged = match entry.role {
+                Role::Parameter => true,
+                Role::Buffer => self.config.ema_buffers && entry.tensor.kind()? == Kind::Float,
+            };
+            if averaged {
+                let source = self
+                    .online_store
+                    .get(&entry.name)
+                    .ok_or_else(|| TorchError::new(format!("online network has no {}", entry.name)))?;
+                targets.push(entry.tensor.alias()?);
+                onlines.push(source.alias()?);
+            }
+        }
+        Ok(MomentumUpdate::new(targets, onlines))
     }
-    let n = v0.shape()?[0];
-    let out = f(&Tensor::cat(&[v0, v1], 0)?)?;
-    Ok((out.narrow(0, 0, n)?, out.narrow(0, n, n)?))
 }
 
 /// A head's input must be `[N, features]`.
@@ -346,25 +234,4 @@ fn validate(config: &ByolConfig) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Target tensors paired with the online tensors of the same name: the parameters, and the
-/// floating-point BatchNorm statistics too when `with_buffers`.
-fn ema_pairs(target: &ParamStore, online: &ParamStore, with_buffers: bool) -> Result<MomentumUpdate> {
-    let mut targets = Vec::new();
-    let mut onlines = Vec::new();
-    for entry in target.entries() {
-        let averaged = match entry.role {
-            Role::Parameter => true,
-            Role::Buffer => with_buffers && entry.tensor.kind()? == Kind::Float,
-        };
-        if averaged {
-            let source = online
-                .get(&entry.name)
-                .ok_or_else(|| TorchError::new(format!("online network has no {}", entry.name)))?;
-            targets.push(entry.tensor.alias()?);
-            onlines.push(source.alias()?);
-        }
-    }
-    Ok(MomentumUpdate::new(targets, onlines))
 }

@@ -1,6 +1,14 @@
-//! How a training step computes: precision, memory format and streams. None of these change
-//! what is learned beyond floating-point rounding; they change how fast it is learned.
-use torch::{Device, Kind, MemoryFormat, Result, TorchError};
+//! BYOL's training step, as Lightly's training loop writes it: update the target network by
+//! momentum, the online predictions and target projections of both views, the symmetric loss,
+//! backward, and the optimizer's step. [`StepOptions`] say how the step computes (precision,
+//! memory format, streams); none of them change what is learned beyond floating-point rounding.
+use crate::loss::byol_loss;
+use crate::model::Byol;
+use crate::momentum::MomentumUpdate;
+use torch::cuda::on_side_stream;
+use torch::nn::Mode;
+use torch::optim::Optimizer;
+use torch::{autocast, Device, Kind, MemoryFormat, Result, Tensor, TorchError};
 
 /// The precision a step computes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,4 +72,162 @@ impl StepOptions {
             MemoryFormat::Contiguous
         }
     }
+}
+
+/// A BYOL model with what trains it: the optimizer, the momentum update of the target network,
+/// the learning rate and momentum on the device, the step counter and the step options.
+pub struct TrainStep {
+    model: Byol,
+    optimizer: Optimizer,
+    momentum_update: MomentumUpdate,
+    options: StepOptions,
+    steps: u64,
+    /// The per-step scalars, on the device: a captured step reads them on every replay.
+    lr: Tensor,
+    momentum: Tensor,
+}
+
+impl TrainStep {
+    /// Trains `model` with the optimizer of its configuration, from step 0.
+    pub fn new(model: Byol) -> Result<TrainStep> {
+        let config = model.config();
+        let optimizer = Optimizer::new(config.optimizer.clone(), model.store(crate::Network::Online).parameters()?);
+        let lr = Tensor::full(&[], optimizer.lr(), Kind::Float, config.device)?;
+        let momentum = Tensor::full(&[], 1.0, Kind::Float, config.device)?;
+        let momentum_update = model.momentum_pairs()?;
+        Ok(TrainStep { model, optimizer, momentum_update, options: StepOptions::default(), steps: 0, lr, momentum })
+    }
+
+    pub fn model(&self) -> &Byol {
+        &self.model
+    }
+
+    pub fn device(&self) -> Device {
+        self.model.config().device
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Sets the step counter (when resuming from a checkpoint).
+    pub fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
+    }
+
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    pub fn optimizer_mut(&mut self) -> &mut Optimizer {
+        &mut self.optimizer
+    }
+
+    /// Drops the online network's gradients.
+    pub fn zero_grad(&self) -> Result<()> {
+        self.optimizer.zero_grad()
+    }
+
+    pub fn options(&self) -> StepOptions {
+        self.options
+    }
+
+    /// Changes how steps compute. Turning channels-last on or off re-lays the convolution weights
+    /// of both networks (and their momentum buffers) in place.
+    pub fn set_options(&mut self, options: StepOptions) -> Result<()> {
+        options.validate(self.device())?;
+        let format = options.memory_format();
+        if format != self.options.memory_format() {
+            let momentum_buffers = self.optimizer.momentum_buffers().unwrap_or(&[]);
+            let networks = [crate::Network::Online, crate::Network::Target];
+            let entries = networks.iter().flat_map(|&n| self.model.store(n).entries());
+            for t in entries.map(|e| &e.tensor).chain(momentum_buffers) {
+                if t.shape()?.len() == 4 {
+                    t.set_data(&t.contiguous_as(format)?)?;
+                }
+            }
+        }
+        self.options = options;
+        Ok(())
+    }
+
+    /// Sets the learning rate and target momentum the next steps read from the device. Filling
+    /// a device scalar queues a kernel; it never waits for the device.
+    pub fn set_scalars(&mut self, lr: f64, momentum: f64) -> Result<()> {
+        if !(0.0..=1.0).contains(&momentum) {
+            return Err(TorchError::new(format!("momentum must be in [0, 1], got {momentum}")));
+        }
+        self.optimizer.set_lr(lr);
+        self.lr.fill_(lr)?;
+        self.momentum.fill_(momentum)
+    }
+
+    /// Moves the target network towards the online one: `target = m * target + (1 - m) * online`.
+    pub fn update_target(&mut self, momentum: f64) -> Result<()> {
+        self.set_scalars(self.optimizer.lr(), momentum)?;
+        self.momentum_update.apply(&self.momentum)
+    }
+
+    /// One BYOL step on two batches of views of the same images, with target momentum
+    /// `momentum`. Returns the loss as a device tensor, so the caller decides when to wait for it.
+    pub fn step(&mut self, view0: &Tensor, view1: &Tensor, momentum: f64) -> Result<Tensor> {
+        self.model.check_images("view0", view0, Mode::Train)?;
+        self.model.check_images("view1", view1, Mode::Train)?;
+        if view0.shape()? != view1.shape()? {
+            return Err(TorchError::new(format!(
+                "view0 and view1 must have the same shape, got {:?} and {:?}",
+                view0.shape()?,
+                view1.shape()?
+            )));
+        }
+        self.set_scalars(self.optimizer.lr(), momentum)?;
+        let loss = self.step_on_device(view0, view1)?;
+        self.steps += 1;
+        Ok(loss)
+    }
+
+    /// The step itself, with the learning rate and momentum read from the device
+    /// ([`TrainStep::set_scalars`]) and nothing read back to the host: what a CUDA graph
+    /// captures. The step counter is the caller's to advance.
+    pub fn step_on_device(&mut self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
+        self.momentum_update.apply(&self.momentum)?;
+        let ((p0, p1), (z0, z1)) = self.forwards(view0, view1)?;
+        let loss = byol_loss(&p0, &z0, &p1, &z1)?;
+        loss.backward()?;
+        self.optimizer.step(&self.lr)?;
+        loss.detach()
+    }
+
+    /// The online predictions and the target projections of both views, in float32.
+    fn forwards(&self, view0: &Tensor, view1: &Tensor) -> Result<((Tensor, Tensor), (Tensor, Tensor))> {
+        let format = self.options.memory_format();
+        let views = (view0.contiguous_as(format)?, view1.contiguous_as(format)?);
+        let (device, compute, joint) = (self.device(), self.options.precision.autocast(), self.options.joint_views);
+        // The target's forwards only read the target network: on their own stream they overlap
+        // the online network's forwards until the loss joins them.
+        let side = self.options.target_stream.then_some(device);
+        let targets = on_side_stream(side, || {
+            autocast(device, compute, || both_views(joint, &views, |v| self.model.project_target(v)))
+        })?;
+        let predictions = autocast(device, compute, || both_views(joint, &views, |v| self.model.predict(v)))?;
+        let projections = targets.join()?;
+        Ok((float32(predictions)?, float32(projections)?))
+    }
+}
+
+/// `f` of each view: two calls, or with `joint` one call on both views as one batch, split after.
+fn both_views(joint: bool, views: &(Tensor, Tensor), f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<(Tensor, Tensor)> {
+    let (v0, v1) = views;
+    if !joint {
+        return Ok((f(v0)?, f(v1)?));
+    }
+    let n = v0.shape()?[0];
+    let out = f(&Tensor::cat(&[v0, v1], 0)?)?;
+    Ok((out.narrow(0, 0, n)?, out.narrow(0, n, n)?))
+}
+
+/// Both outputs in float32 (the loss is computed in float32 under autocast too).
+fn float32((a, b): (Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
+    let float = |t: Tensor| if t.kind()? == Kind::Float { Ok(t) } else { t.to_kind(Kind::Float) };
+    Ok((float(a)?, float(b)?))
 }

@@ -9,11 +9,11 @@
 //! stream is therefore the augmenter's, step for step, whether the step is replayed or eager.
 //! A chunk's losses are copied to the host behind its steps, and reading them waits for those
 //! steps only, not for the chunks queued after them.
-use crate::augment::{Augmenter, InputLayout, UNIFORMS};
+use crate::augment::{Augmenter, UNIFORMS};
 use crate::dataset::{normalize_images, ImageDataset};
-use crate::model::Byol;
+use crate::step::TrainStep;
 use torch::cuda::{to_host_async, CudaEvent, CudaGraph, StreamScope};
-use torch::{Device, Kind, Result, Tensor, TorchError};
+use torch::{Device, ImageLayout, Kind, Result, Tensor, TorchError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainerOptions {
@@ -107,8 +107,8 @@ pub struct Trainer {
 impl Trainer {
     /// A trainer for steps of `batch_size` images of `data`, viewed by `augmenter` (or, without
     /// one, both views are the normalised images: for tests).
-    pub fn new(options: TrainerOptions, model: &Byol, data: &ImageDataset, augmenter: Option<&Augmenter>, batch_size: i64) -> Result<Trainer> {
-        let device = model.config().device;
+    pub fn new(options: TrainerOptions, training: &TrainStep, data: &ImageDataset, augmenter: Option<&Augmenter>, batch_size: i64) -> Result<Trainer> {
+        let device = training.device();
         if batch_size < 2 {
             return Err(TorchError::new(format!("a training batch needs at least 2 images, got {batch_size}")));
         }
@@ -144,10 +144,10 @@ impl Trainer {
     /// target momentum `momentum`, and returns their losses, queued for the host.
     /// Nothing here waits for the device. Batches of another size than the trainer's (a last,
     /// smaller batch) run eagerly.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // a chunk: the training, its data and views, rows, batch size, lr, momentum
     pub fn run(
         &mut self,
-        model: &mut Byol,
+        training: &mut TrainStep,
         data: &ImageDataset,
         augmenter: Option<&Augmenter>,
         indices: &[i64],
@@ -172,25 +172,25 @@ impl Trainer {
         } else {
             Some(StepInputs::new(batch_size, data.device(), self.device, augmenter.is_some())?)
         };
-        model.set_step_scalars(lr, momentum)?;
+        training.set_scalars(lr, momentum)?;
         for s in 0..steps {
             let loss = match &other {
                 None => {
                     self.inputs.fill(&all, s * batch_size, augmenter)?;
-                    self.step(model, data, augmenter)?
+                    self.step(training, data, augmenter)?
                 }
                 Some(inputs) => {
                     inputs.fill(&all, s * batch_size, augmenter)?;
-                    body(inputs, self.device, model, data, augmenter)?
+                    body(inputs, self.device, training, data, augmenter)?
                 }
             };
             losses.narrow(0, s, 1)?.copy_(&loss.reshape(&[1])?)?;
-            model.set_steps(model.steps() + 1);
+            training.set_steps(training.steps() + 1);
         }
         QueuedLosses::queue(&losses, self.device)
     }
 
-    fn step(&mut self, model: &mut Byol, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {
+    fn step(&mut self, training: &mut TrainStep, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {
         match self.mode {
             GraphMode::Captured => {
                 let (graph, loss) = self.graph.as_ref().expect("captured");
@@ -198,7 +198,7 @@ impl Trainer {
                 loss.alias()
             }
             GraphMode::WarmingUp(n) if n >= self.options.warmup_steps => {
-                let captured = CudaGraph::capture(self.device, || body(&self.inputs, self.device, model, data, augmenter));
+                let captured = CudaGraph::capture(self.device, || body(&self.inputs, self.device, training, data, augmenter));
                 match captured {
                     Ok((graph, loss)) => {
                         graph.replay()?;
@@ -209,33 +209,33 @@ impl Trainer {
                     }
                     Err(e) => {
                         // Nothing recorded ran; drop what the failed capture left in the gradients.
-                        model.zero_grad()?;
+                        training.zero_grad()?;
                         self.mode = GraphMode::Eager(format!("CUDA graph capture failed: {e}"));
-                        body(&self.inputs, self.device, model, data, augmenter)
+                        body(&self.inputs, self.device, training, data, augmenter)
                     }
                 }
             }
             GraphMode::WarmingUp(n) => {
                 let scope = StreamScope::begin(self.device)?;
-                let loss = body(&self.inputs, self.device, model, data, augmenter);
+                let loss = body(&self.inputs, self.device, training, data, augmenter);
                 scope.end()?;
                 self.mode = GraphMode::WarmingUp(n + 1);
                 loss
             }
-            GraphMode::Eager(_) => body(&self.inputs, self.device, model, data, augmenter),
+            GraphMode::Eager(_) => body(&self.inputs, self.device, training, data, augmenter),
         }
     }
 }
 
 /// The step itself, reading only `inputs` and the model: what the graph records.
-fn body(inputs: &StepInputs, device: Device, model: &mut Byol, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {
+fn body(inputs: &StepInputs, device: Device, training: &mut TrainStep, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {
     let images = data.images().index_select(0, &inputs.indices)?.to_device(device)?;
     let (view0, view1) = match (augmenter, &inputs.uniforms) {
-        (Some(a), Some(u)) => a.views_from_uniforms(&images, InputLayout::Nhwc, u)?,
+        (Some(a), Some(u)) => a.views_from_uniforms(&images, ImageLayout::Nhwc, u)?,
         _ => {
             let view = normalize_images(&images)?;
             (view.alias()?, view)
         }
     };
-    model.step_on_device(&view0, &view1)
+    training.step_on_device(&view0, &view1)
 }

@@ -8,11 +8,11 @@ use crate::task::{finish, lock, spawn};
 use byol::augment::config::NUMBER_FIELDS;
 use byol::augment::random_resized_crop::CropBoxes;
 use byol::augment::{
-    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, InputLayout, Normalize, Op, OutputType, Preset,
+    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, Normalize, Op, OutputType, Preset,
     ViewConfig, ViewParams,
 };
 use std::sync::{Arc, Mutex};
-use torch::{Device, Kind, Tensor};
+use torch::{Device, ImageLayout, Kind, Tensor};
 
 /// What a JavaScript augmenter handle holds. Calls on one augmenter are serialised by the mutex
 /// (they share its generator), on the compute thread.
@@ -124,10 +124,12 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
     let o = Options::new(env, value, "options")?;
     let preset = o.choice("preset", "byol", &Preset::NAMES)?;
     let mut config = AugmentConfig::preset(Preset::parse(&preset).expect("a listed preset"));
+    override_view(env, value, "options", &mut config.view0)?;
     override_view(env, value, "options", &mut config.view1)?;
-    override_view(env, value, "options", &mut config.view2)?;
     let raw = Raw::new(env, value, "options")?;
-    for (key, view) in [("view1", &mut config.view1), ("view2", &mut config.view2)] {
+    // The options name a view by the Lightly transform that makes it (`BYOLView1Transform` makes
+    // view0), so they are one ahead of the views' names.
+    for (key, view) in [("view1", &mut config.view0), ("view2", &mut config.view1)] {
         if let Some(v) = raw.get(key)? {
             if raw.is_null(v)? {
                 continue;
@@ -142,7 +144,7 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
         "bfloat16" => OutputType::BFloat16,
         _ => OutputType::Float32,
     };
-    config.view1.validate("options.view1").and_then(|_| config.view2.validate("options.view2")).map_err(|e| {
+    config.view0.validate("options.view1").and_then(|_| config.view1.validate("options.view2")).map_err(|e| {
         let message = e.to_string();
         match e.kind {
             ConfigErrorKind::Range => JsError::range_error(message),
@@ -154,7 +156,7 @@ pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
 
 fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
     let Some(object) = raw.object else { return Ok(()) };
-    let keys = own_keys(env, object)?;
+    let keys = env.own_keys(object)?;
     let known: Vec<&str> = OTHER_FIELDS.iter().copied().chain(NUMBER_FIELDS.iter().map(|(name, _)| *name)).collect();
     for key in keys {
         if !known.contains(&key.as_str()) {
@@ -168,69 +170,26 @@ fn reject_unknown(env: &Env, raw: &Raw) -> JsResult<()> {
     Ok(())
 }
 
-// Node-API functions this file needs beyond crate::napi's (resolved against node at load time).
-extern "C" {
-    fn napi_create_external_arraybuffer(
-        env: crate::napi::napi_env,
-        data: *mut std::os::raw::c_void,
-        length: usize,
-        finalize: crate::napi::napi_finalize,
-        hint: *mut std::os::raw::c_void,
-        result: *mut Value,
-    ) -> crate::napi::napi_status;
-    fn napi_get_null(env: crate::napi::napi_env, result: *mut Value) -> crate::napi::napi_status;
-    fn napi_get_property_names(env: crate::napi::napi_env, object: Value, result: *mut Value) -> crate::napi::napi_status;
-}
-
-/// The names of an object's enumerable string properties (`for ... in`).
-fn own_keys(env: &Env, object: Value) -> JsResult<Vec<String>> {
-    let mut names = std::ptr::null_mut();
-    if unsafe { napi_get_property_names(env.0, object, &mut names) } != crate::napi::NAPI_OK {
-        return Err(JsError::error("could not list an options object's keys"));
-    }
-    env.array_items(names, "keys")?.into_iter().map(|k| env.to_string(k, "key")).collect()
-}
-
 /// A float32 CPU tensor as `{ data: Float32Array, shape }` without copying: the array is the
 /// tensor's own memory, which it keeps alive until the array is garbage-collected. Other tensors
 /// (bfloat16, CUDA, strided) are copied to the host.
 fn tensor_to_js(env: &Env, t: Tensor) -> JsResult<Value> {
-    unsafe extern "C" fn release(_env: crate::napi::napi_env, _data: *mut std::os::raw::c_void, hint: *mut std::os::raw::c_void) {
-        drop(Box::from_raw(hint as *mut Tensor));
-    }
     let shape = t.shape()?;
     let zero_copy = t.kind()? == Kind::Float && t.device()? == Device::Cpu;
     let data = if zero_copy { t.contiguous_data_ptr()? } else { None };
     let Some(data) = data.filter(|_| shape.iter().product::<i64>() > 0) else {
         return HostTensor::from_tensor(&t)?.to_js(env);
     };
-    let length = shape.iter().product::<i64>() as usize * 4;
-    let hint = Box::into_raw(Box::new(t));
-    let mut buffer = std::ptr::null_mut();
-    let status = unsafe { napi_create_external_arraybuffer(env.0, data, length, Some(release), hint.cast(), &mut buffer) };
-    if status != crate::napi::NAPI_OK {
+    let elements = shape.iter().product::<i64>() as usize;
+    let Some(array) = env.external_float32_array(t.alias()?, data, elements)? else {
         // e.g. a runtime that forbids external buffers: copy instead
-        let t = unsafe { Box::from_raw(hint) };
         return HostTensor::from_tensor(&t)?.to_js(env);
-    }
-    let mut array = std::ptr::null_mut();
-    let status = unsafe { crate::napi::napi_create_typedarray(env.0, crate::napi::NAPI_FLOAT32_ARRAY, length / 4, buffer, 0, &mut array) };
-    if status != crate::napi::NAPI_OK {
-        return Err(JsError::error(format!("Node-API call create_typedarray failed with status {status}")));
-    }
+    };
     let object = env.object()?;
     env.set(object, "data", array)?;
     let dims: Vec<Value> = shape.iter().map(|&d| env.number(d as f64)).collect::<JsResult<_>>()?;
     env.set(object, "shape", env.array(&dims)?)?;
     Ok(object)
-}
-
-fn null(env: &Env) -> JsResult<Value> {
-    let mut v = std::ptr::null_mut();
-    if unsafe { napi_get_null(env.0, &mut v) } != crate::napi::NAPI_OK {
-        return Err(JsError::error("Node-API call get_null failed"));
-    }
-    Ok(v)
 }
 
 fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
@@ -242,7 +201,7 @@ fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
     }
     env.set(o, "sigmas", env.array(&[env.number(v.sigmas.0)?, env.number(v.sigmas.1)?])?)?;
     let degrees = match v.rr_degrees {
-        None => null(env)?,
+        None => env.null()?,
         Some((a, b)) => env.array(&[env.number(a)?, env.number(b)?])?,
     };
     env.set(o, "rrDegrees", degrees)?;
@@ -262,8 +221,8 @@ fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
 
 fn config_json(env: &Env, config: &AugmentConfig) -> JsResult<Value> {
     let o = env.object()?;
-    env.set(o, "view1", view_json(env, &config.view1)?)?;
-    env.set(o, "view2", view_json(env, &config.view2)?)?;
+    env.set(o, "view1", view_json(env, &config.view0)?)?;
+    env.set(o, "view2", view_json(env, &config.view1)?)?;
     let dtype = if config.output == OutputType::BFloat16 { "bfloat16" } else { "float32" };
     env.set(o, "dtype", env.string(dtype)?)?;
     Ok(o)
@@ -298,22 +257,22 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     })
 }
 
-fn layout(env: &Env, value: Value) -> JsResult<InputLayout> {
+fn layout(env: &Env, value: Value) -> JsResult<ImageLayout> {
     let o = Options::new(env, value, "options")?;
     Ok(match o.choice("layout", "nhwc", &["nhwc", "nchw"])?.as_str() {
-        "nchw" => InputLayout::Nchw,
-        _ => InputLayout::Nhwc,
+        "nchw" => ImageLayout::Nchw,
+        _ => ImageLayout::Nhwc,
     })
 }
 
-fn image_batch(env: &Env, value: Value, layout: InputLayout) -> JsResult<HostTensor> {
+fn image_batch(env: &Env, value: Value, layout: ImageLayout) -> JsResult<HostTensor> {
     let t = HostTensor::from_js_of(env, value, "images", Kind::Uint8)?;
-    let channels = if layout == InputLayout::Nhwc { t.shape.get(3) } else { t.shape.get(1) };
+    let channels = if layout == ImageLayout::Nhwc { t.shape.get(3) } else { t.shape.get(1) };
     if t.shape.len() != 4 || channels != Some(&3) {
-        let expected = if layout == InputLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
+        let expected = if layout == ImageLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
         return Err(JsError::range_error(format!("images: expected shape {expected} for layout {layout:?}, got {:?}", t.shape)));
     }
-    if t.shape.iter().any(|&d| d == 0) {
+    if t.shape.contains(&0) {
         return Err(JsError::range_error(format!("images: every dimension must be positive, got {:?}", t.shape)));
     }
     Ok(t)
@@ -345,7 +304,7 @@ pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
 
 /// A view's parameters on the host, as named arrays of `[N]` (order: `[N, 4]`).
 fn params_host(p: &ViewParams) -> torch::Result<Vec<(&'static str, HostTensor)>> {
-    let f = |t: &Tensor| HostTensor::from_tensor(&t.cast(Kind::Float)?);
+    let f = |t: &Tensor| HostTensor::from_tensor(&t.to_kind(Kind::Float)?);
     let j = &p.jitter;
     let col = |i: i64| f(&j.factors.narrow(1, i, 1)?.reshape(&[-1])?);
     Ok(vec![
@@ -385,11 +344,12 @@ pub fn params(env: &Env, args: &[Value]) -> JsResult<Value> {
     let augmenter = h.augmenter.clone();
     spawn(env, "byol.augmentParams", move || {
         let a = lock(&augmenter);
-        let (p1, p2) = a.draw(n, height, width)?;
-        let (p1, p2) = (params_host(&p1)?, params_host(&p2)?);
+        let (p0, p1) = a.draw(n, height, width)?;
+        let (p0, p1) = (params_host(&p0)?, params_host(&p1)?);
         finish(move |env| {
             let out = env.object()?;
-            for (name, p) in [("view1", p1), ("view2", p2)] {
+            // named by the options' names of the two views (see parse_config)
+            for (name, p) in [("view1", p0), ("view2", p1)] {
                 let o = env.object()?;
                 for (key, t) in &p {
                     env.set(o, key, t.to_js(env)?)?;

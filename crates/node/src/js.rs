@@ -75,6 +75,19 @@ pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> JsError {
 }
 
 impl Env {
+    pub fn null(&self) -> JsResult<Value> {
+        let mut v = null_mut();
+        status(unsafe { napi_get_null(self.0, &mut v) }, "get_null")?;
+        Ok(v)
+    }
+
+    /// The names of an object's enumerable string properties (`for ... in`).
+    pub fn own_keys(&self, object: Value) -> JsResult<Vec<String>> {
+        let mut names = null_mut();
+        status(unsafe { napi_get_property_names(self.0, object, &mut names) }, "get_property_names")?;
+        self.array_items(names, "keys")?.into_iter().map(|k| self.to_string(k, "key")).collect()
+    }
+
     pub fn undefined(&self) -> JsResult<Value> {
         let mut v = null_mut();
         status(unsafe { napi_get_undefined(self.0, &mut v) }, "get_undefined")?;
@@ -136,7 +149,7 @@ impl Env {
         Ok(v.is_null() || matches!(self.type_of(v)?, NAPI_UNDEFINED | NAPI_NULL))
     }
 
-    pub fn to_number(&self, v: Value, name: &str) -> JsResult<f64> {
+    pub fn to_number(self, v: Value, name: &str) -> JsResult<f64> {
         if self.type_of(v)? != NAPI_NUMBER {
             return Err(JsError::type_error(format!("{name} must be a number")));
         }
@@ -145,7 +158,7 @@ impl Env {
         Ok(x)
     }
 
-    pub fn to_bool(&self, v: Value, name: &str) -> JsResult<bool> {
+    pub fn to_bool(self, v: Value, name: &str) -> JsResult<bool> {
         if self.type_of(v)? != NAPI_BOOLEAN {
             return Err(JsError::type_error(format!("{name} must be a boolean")));
         }
@@ -154,7 +167,7 @@ impl Env {
         Ok(b)
     }
 
-    pub fn to_string(&self, v: Value, name: &str) -> JsResult<String> {
+    pub fn to_string(self, v: Value, name: &str) -> JsResult<String> {
         if self.type_of(v)? != NAPI_STRING {
             return Err(JsError::type_error(format!("{name} must be a string")));
         }
@@ -169,7 +182,7 @@ impl Env {
         String::from_utf8(buf).map_err(|_| JsError::type_error(format!("{name} is not valid UTF-8")))
     }
 
-    pub fn to_object(&self, v: Value, name: &str) -> JsResult<Value> {
+    pub fn to_object(self, v: Value, name: &str) -> JsResult<Value> {
         if self.type_of(v)? != NAPI_OBJECT {
             return Err(JsError::type_error(format!("{name} must be an object")));
         }
@@ -234,6 +247,26 @@ impl Env {
             "create_typedarray",
         )?;
         Ok(array)
+    }
+
+    /// A `Float32Array` over `elements` floats at `data` without copying them: memory that `owner`
+    /// keeps alive until the array is garbage-collected. `None` (and `owner` dropped) when the
+    /// runtime refuses external buffers.
+    pub fn external_float32_array<T: 'static>(&self, owner: T, data: *mut c_void, elements: usize) -> JsResult<Option<Value>> {
+        unsafe extern "C" fn release<T>(_env: napi_env, _data: *mut c_void, hint: *mut c_void) {
+            drop(Box::from_raw(hint as *mut T));
+        }
+        let hint = Box::into_raw(Box::new(owner));
+        let mut buffer = null_mut();
+        let length = elements * std::mem::size_of::<f32>();
+        let s = unsafe { napi_create_external_arraybuffer(self.0, data, length, Some(release::<T>), hint.cast(), &mut buffer) };
+        if s != NAPI_OK {
+            drop(unsafe { Box::from_raw(hint) });
+            return Ok(None);
+        }
+        let mut array = null_mut();
+        status(unsafe { napi_create_typedarray(self.0, NAPI_FLOAT32_ARRAY, elements, buffer, 0, &mut array) }, "create_typedarray")?;
+        Ok(Some(array))
     }
 
     /// A new external holding `value`, type-tagged as a `T`.

@@ -28,9 +28,9 @@ pub fn embed_uint8(env: &Env, args: &[Value]) -> JsResult<Value> {
         return Err(JsError::range_error(format!("images: expected [N, H, W, 3] (uint8 RGB), got {:?}", images.shape)));
     }
     let (batch_size, normalize) = embed_options(env, args[2])?;
-    let m = h.model.clone();
+    let m = h.training.clone();
     spawn(env, "byol.embedImages", move || {
-        let features = embed_images(&lock(&m), &images.to_tensor(Device::Cpu)?, batch_size, normalize)?;
+        let features = embed_images(lock(&m).model(), &images.to_tensor(Device::Cpu)?, batch_size, normalize)?;
         features_to_js(&features)
     })
 }
@@ -51,10 +51,10 @@ pub fn embed_dataset_js(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = model::handle(env, args[0])?;
     let d = dataset::handle(env, args[1], "dataset")?;
     let (batch_size, normalize) = embed_options(env, args[2])?;
-    let (m, ds) = (h.model.clone(), d.dataset.clone());
+    let (m, ds) = (h.training.clone(), d.dataset.clone());
     spawn(env, "byol.embedDataset", move || {
-        let (model, ds) = (lock(&m), lock(&ds));
-        features_to_js(&embed_images(&model, ds.images(), batch_size, normalize)?)
+        let (training, ds) = (lock(&m), lock(&ds));
+        features_to_js(&embed_images(training.model(), ds.images(), batch_size, normalize)?)
     })
 }
 
@@ -68,12 +68,12 @@ pub fn evaluate(env: &Env, args: &[Value]) -> JsResult<Value> {
         return Err(JsError::type_error("kNN evaluation needs labelled train and test data"));
     }
     let config = knn_config(&Options::new(env, args[3], "options")?)?;
-    let (m, a, b) = (h.model.clone(), train.dataset.clone(), test.dataset.clone());
+    let (m, a, b) = (h.training.clone(), train.dataset.clone(), test.dataset.clone());
     spawn(env, "byol.knnEvaluate", move || {
-        let model = lock(&m);
+        let training = lock(&m);
         let report = {
             let (train, test) = (lock(&a), lock(&b));
-            knn_evaluate(&model, &train, &test, config)?
+            knn_evaluate(training.model(), &train, &test, config)?
         };
         let predictions = HostTensor {
             kind: Kind::Int64,

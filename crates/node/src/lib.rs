@@ -89,6 +89,11 @@ unsafe extern "C" fn trampoline(raw_env: napi_env, info: napi_callback_info) -> 
     }
 }
 
+/// Node's entry point: exports every function of `EXPORTS` on `exports`.
+///
+/// # Safety
+/// Only node calls this, once per environment that loads the addon, with that environment and
+/// its exports object.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(raw_env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(raw_env);

@@ -3,16 +3,17 @@ use crate::host::HostTensor;
 use crate::js::{Env, Handle, JsError, JsResult, Value};
 use crate::options::Options;
 use crate::task::{finish, lock, spawn};
-use byol::{Byol, Network, Part};
+use byol::{Byol, Network, Part, TrainStep};
 use std::sync::{Arc, Mutex};
 use torch::nn::Mode;
 use torch::{Device, Kind, Role, Tensor};
 
-/// What a JavaScript model handle (an External) holds. Calls on one model are serialised by the
-/// mutex; they wait on the compute thread, never on the JavaScript thread.
+/// What a JavaScript model handle (an External) holds: the model with what trains it. Calls on
+/// one model are serialised by the mutex; they wait on the compute thread, never on the
+/// JavaScript thread.
 pub(crate) struct ModelHandle {
     pub(crate) device: Device,
-    pub(crate) model: Arc<Mutex<Byol>>,
+    pub(crate) training: Arc<Mutex<TrainStep>>,
 }
 
 impl Handle for ModelHandle {
@@ -20,19 +21,17 @@ impl Handle for ModelHandle {
     const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
 }
 
-pub(crate) fn handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a ModelHandle> {
+pub(crate) fn handle(env: &Env, value: Value) -> JsResult<&ModelHandle> {
     env.handle(value, "model")
 }
-
-
 
 /// `createByol(options) -> Promise<ModelHandle>`
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let config = crate::config::parse(env, args[0])?;
     spawn(env, "byol.create", move || {
         let device = config.device;
-        let model = Byol::new(config)?;
-        finish(move |env| env.external(ModelHandle { device, model: Arc::new(Mutex::new(model)) }))
+        let training = TrainStep::new(Byol::new(config)?)?;
+        finish(move |env| env.external(ModelHandle { device, training: Arc::new(Mutex::new(training)) }))
     })
 }
 
@@ -66,13 +65,13 @@ pub fn step(env: &Env, args: &[Value]) -> JsResult<Value> {
     let o = Options::new(env, args[3], "options")?;
     let momentum = o.required_number("momentum", 0.0, 1.0)?;
     let lr = o.optional_number("lr", 0.0, f64::MAX)?;
-    let (model, device) = (h.model.clone(), h.device);
+    let (training, device) = (h.training.clone(), h.device);
     spawn(env, "byol.step", move || {
-        let mut model = lock(&model);
+        let mut training = lock(&training);
         if let Some(lr) = lr {
-            model.optimizer_mut().set_lr(lr);
+            training.optimizer_mut().set_lr(lr);
         }
-        let loss = model.step(&view0.to_tensor(device)?, &view1.to_tensor(device)?, momentum)?.item()?;
+        let loss = training.step(&view0.to_tensor(device)?, &view1.to_tensor(device)?, momentum)?.item()?;
         finish(move |env| env.number(loss))
     })
 }
@@ -86,9 +85,9 @@ pub fn device(env: &Env, args: &[Value]) -> JsResult<Value> {
 pub fn update_target(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = handle(env, args[0])?;
     let momentum = momentum_arg(env, args[1], "momentum")?;
-    let model = h.model.clone();
+    let training = h.training.clone();
     spawn(env, "byol.updateTarget", move || {
-        lock(&model).update_target(momentum)?;
+        lock(&training).update_target(momentum)?;
         finish(|env| env.undefined())
     })
 }
@@ -120,10 +119,10 @@ pub fn forward(env: &Env, args: &[Value]) -> JsResult<Value> {
         _ => HostTensor::from_js_of(env, args[3], "input", Kind::Float)?,
     };
     let mode = if env.to_bool(args[4], "train")? { Mode::Train } else { Mode::Eval };
-    let (model, device) = (h.model.clone(), h.device);
+    let (training, device) = (h.training.clone(), h.device);
     spawn(env, "byol.forward", move || {
-        let model = lock(&model);
-        let out = HostTensor::from_tensor(&model.forward(network, part, &input.to_tensor(device)?, mode)?)?;
+        let training = lock(&training);
+        let out = HostTensor::from_tensor(&training.model().forward(network, part, &input.to_tensor(device)?, mode)?)?;
         finish(move |env| out.to_js(env))
     })
 }
@@ -133,10 +132,11 @@ pub fn forward(env: &Env, args: &[Value]) -> JsResult<Value> {
 pub fn state(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = handle(env, args[0])?;
     let network = network(env, args[1])?;
-    let model = h.model.clone();
+    let training = h.training.clone();
     spawn(env, "byol.state", move || {
-        let model = lock(&model);
-        let entries: Vec<(String, Role, HostTensor)> = model
+        let training = lock(&training);
+        let entries: Vec<(String, Role, HostTensor)> = training
+            .model()
             .store(network)
             .entries()
             .iter()
@@ -171,9 +171,9 @@ pub fn load_state(env: &Env, args: &[Value]) -> JsResult<Value> {
         let t = HostTensor::from_js(env, item, &format!("{label} ({name})"))?;
         values.push((name, t.kind, t.shape, t.bytes));
     }
-    let model = h.model.clone();
+    let training = h.training.clone();
     spawn(env, "byol.loadState", move || {
-        lock(&model).store(network).load(&values)?;
+        lock(&training).model().store(network).load(&values)?;
         finish(|env| env.undefined())
     })
 }

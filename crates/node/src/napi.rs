@@ -1,13 +1,12 @@
 //! Node-API, declared by hand (the napi crate cannot be fetched here). Only what the addon uses.
 //! Symbols are resolved against the node binary when the addon is loaded.
-#![allow(non_camel_case_types, dead_code)]
+#![allow(non_camel_case_types)]
 use std::os::raw::{c_char, c_int, c_void};
 
 pub type napi_env = *mut c_void;
 pub type napi_value = *mut c_void;
 pub type napi_callback_info = *mut c_void;
 pub type napi_deferred = *mut c_void;
-pub type napi_async_work = *mut c_void;
 pub type napi_status = c_int;
 
 pub const NAPI_OK: napi_status = 0;
@@ -18,12 +17,9 @@ pub struct napi_type_tag {
     pub lower: u64,
     pub upper: u64,
 }
-pub const NAPI_PENDING_EXCEPTION: napi_status = 10;
 
 pub type napi_callback = Option<unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value>;
 pub type napi_finalize = Option<unsafe extern "C" fn(napi_env, *mut c_void, *mut c_void)>;
-pub type napi_async_execute_callback = Option<unsafe extern "C" fn(napi_env, *mut c_void)>;
-pub type napi_async_complete_callback = Option<unsafe extern "C" fn(napi_env, napi_status, *mut c_void)>;
 
 // napi_valuetype
 pub const NAPI_UNDEFINED: c_int = 0;
@@ -59,8 +55,11 @@ extern "C" {
     pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_typedarray_info(env: napi_env, value: napi_value, kind: *mut c_int, length: *mut usize, data: *mut *mut c_void, buffer: *mut napi_value, offset: *mut usize) -> napi_status;
     pub fn napi_create_arraybuffer(env: napi_env, len: usize, data: *mut *mut c_void, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_external_arraybuffer(env: napi_env, data: *mut c_void, length: usize, finalize: napi_finalize, hint: *mut c_void, result: *mut napi_value) -> napi_status;
     pub fn napi_create_typedarray(env: napi_env, kind: c_int, length: usize, buffer: napi_value, offset: usize, result: *mut napi_value) -> napi_status;
     pub fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_get_property_names(env: napi_env, object: napi_value, result: *mut napi_value) -> napi_status;
     pub fn napi_get_boolean(env: napi_env, value: bool, result: *mut napi_value) -> napi_status;
     pub fn napi_create_external(env: napi_env, data: *mut c_void, finalize: napi_finalize, hint: *mut c_void, result: *mut napi_value) -> napi_status;
     pub fn napi_get_value_external(env: napi_env, value: napi_value, result: *mut *mut c_void) -> napi_status;
@@ -69,9 +68,6 @@ extern "C" {
     pub fn napi_create_promise(env: napi_env, deferred: *mut napi_deferred, promise: *mut napi_value) -> napi_status;
     pub fn napi_resolve_deferred(env: napi_env, deferred: napi_deferred, value: napi_value) -> napi_status;
     pub fn napi_reject_deferred(env: napi_env, deferred: napi_deferred, value: napi_value) -> napi_status;
-    pub fn napi_create_async_work(env: napi_env, resource: napi_value, name: napi_value, execute: napi_async_execute_callback, complete: napi_async_complete_callback, data: *mut c_void, result: *mut napi_async_work) -> napi_status;
-    pub fn napi_queue_async_work(env: napi_env, work: napi_async_work) -> napi_status;
-    pub fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
     pub fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
     pub fn napi_create_type_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
     pub fn napi_create_range_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;

@@ -10,13 +10,13 @@ use crate::options::Options;
 use crate::task::{finish, lock, spawn};
 use byol::augment::Augmenter;
 use byol::dataset::ImageDataset;
-use byol::{Byol, GraphMode, Precision, QueuedLosses, StepOptions, Trainer, TrainerOptions};
+use byol::{GraphMode, Precision, QueuedLosses, StepOptions, TrainStep, Trainer, TrainerOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use torch::{Device, Kind};
 
 struct TrainerHandle {
-    model: Arc<Mutex<Byol>>,
+    training: Arc<Mutex<TrainStep>>,
     dataset: Arc<Mutex<ImageDataset>>,
     augmenter: Option<Arc<Mutex<Augmenter>>>,
     /// None once disposed.
@@ -44,7 +44,7 @@ impl Handle for LossesHandle {
     const TAG: u64 = 0x6279_6f6c_6c6f_7373; // "byolloss"
 }
 
-fn trainer_handle<'a>(env: &'a Env, value: Value) -> JsResult<&'a TrainerHandle> {
+fn trainer_handle(env: &Env, value: Value) -> JsResult<&TrainerHandle> {
     let h: &TrainerHandle = env.handle(value, "trainer")?;
     if h.disposed.load(Ordering::Acquire) {
         return Err(JsError::type_error(format!("trainer must be {}; this one was disposed", TrainerHandle::KIND)));
@@ -63,7 +63,7 @@ fn mode_name(mode: &GraphMode) -> (&'static str, Option<String>) {
 /// `trainerCreate(model, dataset, augmenter | null, { batchSize, cudaGraph?, warmupSteps? })
 /// -> Promise<TrainerHandle>`
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
-    let m = model::handle(env, args[0])?.model.clone();
+    let m = model::handle(env, args[0])?.training.clone();
     let d = dataset::handle(env, args[1], "dataset")?.dataset.clone();
     let a = if env.is_nullish(args[2])? { None } else { Some(augment::handle(env, args[2], "augmenter")?.augmenter.clone()) };
     let o = Options::new(env, args[3], "options")?;
@@ -78,15 +78,15 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     };
     spawn(env, "byol.trainerCreate", move || {
         let trainer = {
-            let model = lock(&m);
+            let training = lock(&m);
             let augmenter = a.as_ref().map(|a| lock(a));
-            if model.config().device.is_cuda() {
+            if training.device().is_cuda() {
                 // cuDNN autotuning, as the PyTorch reference turns on.
                 torch::set_cudnn_benchmark(true)?;
             }
-            Trainer::new(options, &model, &lock(&d), augmenter.as_deref(), batch_size)?
+            Trainer::new(options, &training, &lock(&d), augmenter.as_deref(), batch_size)?
         };
-        let handle = TrainerHandle { model: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))), disposed: AtomicBool::new(false) };
+        let handle = TrainerHandle { training: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))), disposed: AtomicBool::new(false) };
         finish(move |env| env.external(handle))
     })
 }
@@ -102,14 +102,14 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
     let lr = o.required_number("lr", 0.0, f64::MAX)?;
     let momentum = o.required_number("momentum", 0.0, 1.0)?;
     let batch_size = o.integer("batchSize", 0, 0, 1 << 24)?;
-    let (m, d, a, t) = (h.model.clone(), h.dataset.clone(), h.augmenter.clone(), h.trainer.clone());
+    let (m, d, a, t) = (h.training.clone(), h.dataset.clone(), h.augmenter.clone(), h.trainer.clone());
     spawn(env, "byol.trainerRun", move || {
         let mut guard = lock(&t);
         let trainer = guard.as_mut().ok_or_else(|| torch::TorchError::new("this trainer was disposed"))?;
-        let mut model = lock(&m);
+        let mut training = lock(&m);
         let augmenter = a.as_ref().map(|a| lock(a));
         let b = if batch_size == 0 { trainer.batch_size() } else { batch_size };
-        let losses = trainer.run(&mut model, &lock(&d), augmenter.as_deref(), &indices, b, lr, momentum)?;
+        let losses = trainer.run(&mut training, &lock(&d), augmenter.as_deref(), &indices, b, lr, momentum)?;
         let steps = losses.steps()?;
         let (graph, reason) = mode_name(trainer.mode());
         finish(move |env| {
@@ -161,9 +161,9 @@ pub fn set_step_options(env: &Env, args: &[Value]) -> JsResult<Value> {
         joint_views: o.boolean("jointViews", false)?,
     };
     options.validate(h.device).map_err(|e| JsError::range_error(e.to_string()))?;
-    let m = h.model.clone();
+    let m = h.training.clone();
     spawn(env, "byol.setStepOptions", move || {
-        lock(&m).set_step_options(options)?;
+        lock(&m).set_options(options)?;
         finish(|env| env.undefined())
     })
 }

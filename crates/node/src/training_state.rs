@@ -6,17 +6,16 @@ use crate::options::Options;
 use crate::task::{finish, lock, spawn};
 use torch::{Device, Kind};
 
-
 /// `byolTrainingState(model) -> Promise<{ steps, lr, momentumBuffers: Tensor[] | null }>`: the
 /// optimizer state a checkpoint needs besides the weights.
 pub fn training_state(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = model::handle(env, args[0])?;
-    let m = h.model.clone();
+    let t = h.training.clone();
     spawn(env, "byol.trainingState", move || {
-        let model = lock(&m);
-        let steps = model.steps();
-        let lr = model.optimizer().lr();
-        let buffers = match model.optimizer().momentum_buffers() {
+        let training = lock(&t);
+        let steps = training.steps();
+        let lr = training.optimizer().lr();
+        let buffers = match training.optimizer().momentum_buffers() {
             None => None,
             Some(bs) => Some(bs.iter().map(HostTensor::from_tensor).collect::<torch::Result<Vec<_>>>()?),
         };
@@ -55,17 +54,17 @@ pub fn load_training_state(env: &Env, args: &[Value]) -> JsResult<Value> {
                 .collect::<JsResult<Vec<_>>>()?,
         )
     };
-    let m = h.model.clone();
+    let t = h.training.clone();
     spawn(env, "byol.loadTrainingState", move || {
-        let mut model = lock(&m);
+        let mut training = lock(&t);
         if let Some(bs) = buffers {
             let tensors = bs.iter().map(|b| b.to_tensor(Device::Cpu)).collect::<torch::Result<Vec<_>>>()?;
-            model.optimizer_mut().set_momentum_buffers(tensors)?;
+            training.optimizer_mut().set_momentum_buffers(tensors)?;
         }
         if let Some(lr) = lr {
-            model.optimizer_mut().set_lr(lr);
+            training.optimizer_mut().set_lr(lr);
         }
-        model.set_steps(steps);
+        training.set_steps(steps);
         finish(|env| env.undefined())
     })
 }

@@ -213,31 +213,13 @@ bt_error bt_grad(bt_tensor t, bt_tensor *out) {
 bt_error bt_zero_grad(bt_tensor t) { PROTECT(t->t.mutable_grad().reset()) }
 bt_error bt_backward(bt_tensor t) { PROTECT(t->t.backward()) }
 
-bt_error bt_add(bt_tensor a, bt_tensor b, double alpha, bt_tensor *out) {
+bt_error bt_add_scaled(bt_tensor a, bt_tensor b, double alpha, bt_tensor *out) {
   OUT(at::add(a->t, b->t, alpha))
 }
-bt_error bt_sub(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::sub(a->t, b->t)) }
-bt_error bt_mul(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::mul(a->t, b->t)) }
-bt_error bt_div(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::div(a->t, b->t)) }
-bt_error bt_mul_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::mul(a->t, s)) }
-bt_error bt_add_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::add(a->t, s)) }
-bt_error bt_add_(bt_tensor a, bt_tensor b, double alpha) { PROTECT(a->t.add_(b->t, alpha)) }
-bt_error bt_add_scalar_(bt_tensor a, double s) { PROTECT(a->t.add_(scalar_for(a->t, s))) }
-bt_error bt_mul_scalar_(bt_tensor a, double s) { PROTECT(a->t.mul_(s)) }
-bt_error bt_sum(bt_tensor a, bt_tensor *out) { OUT(a->t.sum()) }
-bt_error bt_mean(bt_tensor a, bt_tensor *out) { OUT(a->t.mean()) }
+bt_error bt_add_scaled_(bt_tensor a, bt_tensor b, double alpha) { PROTECT(a->t.add_(b->t, alpha)) }
 bt_error bt_norm(bt_tensor a, bt_tensor *out) { OUT(a->t.norm()) }
 bt_error bt_where(bt_tensor cond, bt_tensor a, bt_tensor b, bt_tensor *out) {
   OUT(at::where(cond->t, a->t, b->t))
-}
-bt_error bt_gt_scalar(bt_tensor a, double s, bt_tensor *out) { OUT(at::gt(a->t, s)) }
-bt_error bt_logical_and(bt_tensor a, bt_tensor b, bt_tensor *out) {
-  OUT(at::logical_and(a->t, b->t))
-}
-
-bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias, int64_t stride,
-                   int64_t padding, bt_tensor *out) {
-  OUT(at::conv2d(input->t, weight->t, optional(bias), {stride, stride}, {padding, padding}))
 }
 
 bt_error bt_batch_norm(bt_tensor input, bt_tensor weight, bt_tensor bias, bt_tensor running_mean,

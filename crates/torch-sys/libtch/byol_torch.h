@@ -80,26 +80,15 @@ bt_error bt_grad(bt_tensor t, bt_tensor *out); /* *out = NULL when no gradient i
 bt_error bt_zero_grad(bt_tensor t);            /* drops the gradient, as set_to_none=True */
 bt_error bt_backward(bt_tensor t);
 
-/* arithmetic */
-bt_error bt_add(bt_tensor a, bt_tensor b, double alpha, bt_tensor *out);
-bt_error bt_sub(bt_tensor a, bt_tensor b, bt_tensor *out);
-bt_error bt_mul(bt_tensor a, bt_tensor b, bt_tensor *out);
-bt_error bt_div(bt_tensor a, bt_tensor b, bt_tensor *out);
-bt_error bt_mul_scalar(bt_tensor a, double s, bt_tensor *out);
-bt_error bt_add_scalar(bt_tensor a, double s, bt_tensor *out);
-bt_error bt_add_(bt_tensor a, bt_tensor b, double alpha);
-bt_error bt_add_scalar_(bt_tensor a, double s);
-bt_error bt_mul_scalar_(bt_tensor a, double s);
-bt_error bt_sum(bt_tensor a, bt_tensor *out);
-bt_error bt_mean(bt_tensor a, bt_tensor *out);
+/* arithmetic beyond the opcodes of byol_vision.h (bt_unary, bt_binary, bt_reduce) */
+/* a + alpha * b in one kernel */
+bt_error bt_add_scaled(bt_tensor a, bt_tensor b, double alpha, bt_tensor *out);
+bt_error bt_add_scaled_(bt_tensor a, bt_tensor b, double alpha);
 bt_error bt_norm(bt_tensor a, bt_tensor *out);
 bt_error bt_where(bt_tensor cond, bt_tensor a, bt_tensor b, bt_tensor *out);
-bt_error bt_gt_scalar(bt_tensor a, double s, bt_tensor *out);
-bt_error bt_logical_and(bt_tensor a, bt_tensor b, bt_tensor *out);
 
 /* neural-network operations */
-bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias /* nullable */,
-                   int64_t stride, int64_t padding, bt_tensor *out);
+/* bt_conv2d is in byol_vision.h */
 bt_error bt_batch_norm(bt_tensor input, bt_tensor weight, bt_tensor bias, bt_tensor running_mean,
                        bt_tensor running_var, int training, double momentum, double eps,
                        bt_tensor *out);

@@ -92,10 +92,6 @@ bt_error bt_contiguous_as(bt_tensor t, int format, bt_tensor *out) {
   OUT(t->t.contiguous(memory_format(format)))
 }
 
-bt_error bt_is_contiguous_as(bt_tensor t, int format, int *out) {
-  PROTECT(*out = t->t.is_contiguous(memory_format(format)) ? 1 : 0)
-}
-
 bt_error bt_tensor_set_data(bt_tensor t, bt_tensor src) {
   PROTECT({
     bt::require(t->t.sizes() == src->t.sizes(),

@@ -24,7 +24,6 @@ bt_error bt_autocast_exit(int device_type, int previous);
 
 /* A copy in `memory_format` (or the tensor itself when it already is). */
 bt_error bt_contiguous_as(bt_tensor t, int memory_format, bt_tensor *out);
-bt_error bt_is_contiguous_as(bt_tensor t, int memory_format, int *out);
 /* Points `t` (every handle to it, autograd included) at `src`'s data: `param.data = src`. */
 bt_error bt_tensor_set_data(bt_tensor t, bt_tensor src);
 

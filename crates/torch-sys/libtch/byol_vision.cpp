@@ -268,14 +268,13 @@ bt_error bt_addcmul_into(bt_tensor dst, bt_tensor self, bt_tensor t1, bt_tensor 
     }
   })
 }
-bt_error bt_lerp(bt_tensor start, bt_tensor end, bt_tensor weight, bt_tensor *out) {
-  OUT(at::lerp(start->t, end->t, weight->t))
-}
 
 bt_error bt_reduce(bt_tensor a, int op, const int64_t *d, size_t nd, int keepdim, bt_tensor *out) {
   PROTECT({
     const at::Tensor &t = a->t;
     auto list = dim_list(d, nd);
+    // No dimensions listed: all of them, as a.sum() with no arguments reduces.
+    for (int64_t i = 0; nd == 0 && i < t.dim(); i++) list.push_back(i);
     bool keep = keepdim != 0;
     at::Tensor r;
     switch (op) {
@@ -297,14 +296,6 @@ bt_error bt_reduce(bt_tensor a, int op, const int64_t *d, size_t nd, int keepdim
   })
 }
 
-bt_error bt_max_dim(bt_tensor a, int64_t dim, int keepdim, bt_tensor *values, bt_tensor *indices) {
-  PROTECT({
-    auto r = at::max(a->t, dim, keepdim != 0);
-    *values = wrap(std::get<0>(r));
-    *indices = wrap(std::get<1>(r));
-  })
-}
-
 bt_error bt_argmax(bt_tensor a, int64_t dim, int keepdim, bt_tensor *out) {
   OUT(at::argmax(a->t, dim, keepdim != 0))
 }
@@ -323,7 +314,6 @@ bt_error bt_expand(bt_tensor a, const int64_t *shape, size_t ndim, bt_tensor *ou
   OUT(a->t.expand(dims(shape, ndim)))
 }
 bt_error bt_unsqueeze(bt_tensor a, int64_t dim, bt_tensor *out) { OUT(a->t.unsqueeze(dim)) }
-bt_error bt_squeeze_dim(bt_tensor a, int64_t dim, bt_tensor *out) { OUT(a->t.squeeze(dim)) }
 bt_error bt_flip(bt_tensor a, const int64_t *d, size_t nd, bt_tensor *out) {
   OUT(at::flip(a->t, dims(d, nd)))
 }
@@ -341,9 +331,8 @@ bt_error bt_index_copy_(bt_tensor a, int64_t dim, bt_tensor index, bt_tensor sou
 bt_error bt_bmm(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::bmm(a->t, b->t)) }
 bt_error bt_matmul(bt_tensor a, bt_tensor b, bt_tensor *out) { OUT(at::matmul(a->t, b->t)) }
 
-bt_error bt_conv2d_groups(bt_tensor input, bt_tensor weight, bt_tensor bias, int64_t stride_h,
-                          int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t groups,
-                          bt_tensor *out) {
+bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias, int64_t stride_h,
+                   int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t groups, bt_tensor *out) {
   OUT(at::conv2d(input->t, weight->t, bt::optional(bias), {stride_h, stride_w}, {pad_h, pad_w},
                  {1, 1}, groups))
 }

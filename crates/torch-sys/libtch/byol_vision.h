@@ -100,10 +100,8 @@ bt_error bt_addcmul(bt_tensor self, bt_tensor t1, bt_tensor t2, double value, bt
 bt_error bt_addcmul_(bt_tensor self, bt_tensor t1, bt_tensor t2, double value);
 /* writes self + value * t1 * t2 into the existing tensor dst (converting to dst's dtype) */
 bt_error bt_addcmul_into(bt_tensor dst, bt_tensor self, bt_tensor t1, bt_tensor t2, double value);
-/* start + weight * (end - start) */
-bt_error bt_lerp(bt_tensor start, bt_tensor end, bt_tensor weight, bt_tensor *out);
 
-/* reductions over the listed dimensions */
+/* reductions over the listed dimensions (every dimension when ndims is 0) */
 enum {
   BT_REDUCE_SUM = 0,
   BT_REDUCE_MEAN = 1,
@@ -114,8 +112,6 @@ enum {
 };
 bt_error bt_reduce(bt_tensor a, int op, const int64_t *dims, size_t ndims, int keepdim,
                    bt_tensor *out);
-/* max over one dimension: values and (int64) indices of the first maximum */
-bt_error bt_max_dim(bt_tensor a, int64_t dim, int keepdim, bt_tensor *values, bt_tensor *indices);
 /* index (int64) of the first maximum over one dimension */
 bt_error bt_argmax(bt_tensor a, int64_t dim, int keepdim, bt_tensor *out);
 /* indices (int64) that sort one dimension (ties in an unspecified order) */
@@ -126,7 +122,6 @@ bt_error bt_permute(bt_tensor a, const int64_t *dims, size_t ndims, bt_tensor *o
 bt_error bt_transpose(bt_tensor a, int64_t dim0, int64_t dim1, bt_tensor *out);
 bt_error bt_expand(bt_tensor a, const int64_t *shape, size_t ndim, bt_tensor *out);
 bt_error bt_unsqueeze(bt_tensor a, int64_t dim, bt_tensor *out);
-bt_error bt_squeeze_dim(bt_tensor a, int64_t dim, bt_tensor *out);
 bt_error bt_flip(bt_tensor a, const int64_t *dims, size_t ndims, bt_tensor *out);
 /* rotate by k * 90 degrees from dim0 towards dim1 (torch.rot90) */
 bt_error bt_rot90(bt_tensor a, int64_t k, int64_t dim0, int64_t dim1, bt_tensor *out);
@@ -138,10 +133,10 @@ bt_error bt_index_copy_(bt_tensor a, int64_t dim, bt_tensor index, bt_tensor sou
 bt_error bt_bmm(bt_tensor a, bt_tensor b, bt_tensor *out);
 bt_error bt_matmul(bt_tensor a, bt_tensor b, bt_tensor *out);
 
-/* 2-d convolution with groups (torch.nn.functional.conv2d) */
-bt_error bt_conv2d_groups(bt_tensor input, bt_tensor weight, bt_tensor bias /* nullable */,
-                          int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
-                          int64_t groups, bt_tensor *out);
+/* 2-d convolution (torch.nn.functional.conv2d) */
+bt_error bt_conv2d(bt_tensor input, bt_tensor weight, bt_tensor bias /* nullable */,
+                   int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t groups,
+                   bt_tensor *out);
 
 /* padding of the last two dimensions of a 4-d tensor by (left, right, top, bottom) */
 enum { BT_PAD_CONSTANT = 0, BT_PAD_REPLICATE = 1, BT_PAD_REFLECT = 2 };

@@ -95,23 +95,11 @@ extern "C" {
     pub fn bt_zero_grad(t: bt_tensor) -> bt_error;
     pub fn bt_backward(t: bt_tensor) -> bt_error;
 
-    pub fn bt_add(a: bt_tensor, b: bt_tensor, alpha: c_double, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_sub(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_mul(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_div(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_mul_scalar(a: bt_tensor, s: c_double, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_add_scalar(a: bt_tensor, s: c_double, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_add_(a: bt_tensor, b: bt_tensor, alpha: c_double) -> bt_error;
-    pub fn bt_add_scalar_(a: bt_tensor, s: c_double) -> bt_error;
-    pub fn bt_mul_scalar_(a: bt_tensor, s: c_double) -> bt_error;
-    pub fn bt_sum(a: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_mean(a: bt_tensor, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_add_scaled(a: bt_tensor, b: bt_tensor, alpha: c_double, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_add_scaled_(a: bt_tensor, b: bt_tensor, alpha: c_double) -> bt_error;
     pub fn bt_norm(a: bt_tensor, out: *mut bt_tensor) -> bt_error;
     pub fn bt_where(cond: bt_tensor, a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_gt_scalar(a: bt_tensor, s: c_double, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_logical_and(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
 
-    pub fn bt_conv2d(input: bt_tensor, weight: bt_tensor, bias: bt_tensor, stride: i64, padding: i64, out: *mut bt_tensor) -> bt_error;
     pub fn bt_batch_norm(
         input: bt_tensor,
         weight: bt_tensor,

@@ -86,10 +86,8 @@ extern "C" {
     pub fn bt_addcmul(s: bt_tensor, t1: bt_tensor, t2: bt_tensor, value: c_double, out: *mut bt_tensor) -> bt_error;
     pub fn bt_addcmul_(s: bt_tensor, t1: bt_tensor, t2: bt_tensor, value: c_double) -> bt_error;
     pub fn bt_addcmul_into(dst: bt_tensor, s: bt_tensor, t1: bt_tensor, t2: bt_tensor, value: c_double) -> bt_error;
-    pub fn bt_lerp(start: bt_tensor, end: bt_tensor, weight: bt_tensor, out: *mut bt_tensor) -> bt_error;
 
     pub fn bt_reduce(a: bt_tensor, op: c_int, dims: *const i64, ndims: usize, keepdim: c_int, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_max_dim(a: bt_tensor, dim: i64, keepdim: c_int, values: *mut bt_tensor, indices: *mut bt_tensor) -> bt_error;
     pub fn bt_argmax(a: bt_tensor, dim: i64, keepdim: c_int, out: *mut bt_tensor) -> bt_error;
     pub fn bt_argsort(a: bt_tensor, dim: i64, descending: c_int, out: *mut bt_tensor) -> bt_error;
 
@@ -97,7 +95,6 @@ extern "C" {
     pub fn bt_transpose(a: bt_tensor, dim0: i64, dim1: i64, out: *mut bt_tensor) -> bt_error;
     pub fn bt_expand(a: bt_tensor, shape: *const i64, ndim: usize, out: *mut bt_tensor) -> bt_error;
     pub fn bt_unsqueeze(a: bt_tensor, dim: i64, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_squeeze_dim(a: bt_tensor, dim: i64, out: *mut bt_tensor) -> bt_error;
     pub fn bt_flip(a: bt_tensor, dims: *const i64, ndims: usize, out: *mut bt_tensor) -> bt_error;
     pub fn bt_rot90(a: bt_tensor, k: i64, dim0: i64, dim1: i64, out: *mut bt_tensor) -> bt_error;
     pub fn bt_gather(a: bt_tensor, dim: i64, index: bt_tensor, out: *mut bt_tensor) -> bt_error;
@@ -105,7 +102,7 @@ extern "C" {
 
     pub fn bt_bmm(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
     pub fn bt_matmul(a: bt_tensor, b: bt_tensor, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_conv2d_groups(
+    pub fn bt_conv2d(
         input: bt_tensor,
         weight: bt_tensor,
         bias: bt_tensor,

@@ -1,7 +1,6 @@
 //! Mixed precision and memory formats: what `torch.autocast` and `channels_last` give PyTorch.
 use crate::device::{Device, Kind};
 use crate::error::{check, Result, TorchError};
-use crate::tensor::{produce, Tensor};
 use torch_sys as sys;
 
 /// How a 4-d tensor's elements are laid out in memory.
@@ -14,29 +13,11 @@ pub enum MemoryFormat {
 }
 
 impl MemoryFormat {
-    fn raw(self) -> i32 {
+    pub(crate) fn raw(self) -> i32 {
         match self {
             MemoryFormat::Contiguous => sys::BT_CONTIGUOUS,
             MemoryFormat::ChannelsLast => sys::BT_CHANNELS_LAST,
         }
-    }
-}
-
-impl Tensor {
-    /// The tensor in `format` (itself, shared, when it already is).
-    pub fn contiguous_as(&self, format: MemoryFormat) -> Result<Tensor> {
-        produce(|out| unsafe { sys::bt_contiguous_as(self.raw, format.raw(), out) })
-    }
-
-    pub fn is_contiguous_as(&self, format: MemoryFormat) -> Result<bool> {
-        let mut out = 0;
-        check(unsafe { sys::bt_is_contiguous_as(self.raw, format.raw(), &mut out) })?;
-        Ok(out != 0)
-    }
-
-    /// Points this tensor (every alias of it, and autograd) at `src`'s data, as `p.data = src`.
-    pub fn set_data(&self, src: &Tensor) -> Result<()> {
-        check(unsafe { sys::bt_tensor_set_data(self.raw, src.raw) })
     }
 }
 

@@ -2,7 +2,7 @@
 //! returns an error (which is how callers learn to run eagerly instead).
 use crate::device::Device;
 use crate::error::{check, Result, TorchError};
-use crate::tensor::Tensor;
+use crate::tensor::{produce, Tensor};
 use std::ptr::null_mut;
 use torch_sys as sys;
 
@@ -126,7 +126,7 @@ impl Drop for CudaEvent {
 /// A host copy of `t` queued without waiting (pinned memory for a GPU tensor; a CPU tensor is
 /// returned as it is). Read it after a [`CudaEvent`] recorded after this call has completed.
 pub fn to_host_async(t: &Tensor) -> Result<Tensor> {
-    crate::tensor::produce(|out| unsafe { sys::bt_to_host_async(t.raw, out) })
+    produce(|out| unsafe { sys::bt_to_host_async(t.raw, out) })
 }
 
 /// Peak bytes (held by tensors, reserved by the caching allocator) since the last reset.
@@ -138,4 +138,73 @@ pub fn cuda_peak_memory(device: Device) -> Result<(i64, i64)> {
 
 pub fn cuda_reset_peak_memory(device: Device) -> Result<()> {
     check(unsafe { sys::bt_cuda_reset_peak_memory(cuda_index(device)?) })
+}
+
+/// Modes of [`cuda_sync_debug_mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncDebug {
+    Off = 0,
+    Warn = 1,
+    Error = 2,
+}
+
+/// libtorch's CUDA synchronisation check, process-wide: `Off`, `Warn`, or `Error` (any operation
+/// that makes the host wait for the device fails). Returns the mode before.
+pub fn cuda_sync_debug_mode(mode: SyncDebug) -> Result<SyncDebug> {
+    let mut previous = 0;
+    check(unsafe { sys::bt_cuda_sync_debug_mode(mode as i32, &mut previous) })?;
+    Ok(match previous {
+        1 => SyncDebug::Warn,
+        2 => SyncDebug::Error,
+        _ => SyncDebug::Off,
+    })
+}
+
+/// Values whose tensors can be marked as used on the current stream (see [`record_stream`]).
+pub trait StreamTensors {
+    fn record_stream(&self) -> Result<()>;
+}
+
+impl StreamTensors for Tensor {
+    fn record_stream(&self) -> Result<()> {
+        record_stream(self)
+    }
+}
+
+impl<A: StreamTensors, B: StreamTensors> StreamTensors for (A, B) {
+    fn record_stream(&self) -> Result<()> {
+        self.0.record_stream()?;
+        self.1.record_stream()
+    }
+}
+
+/// Work queued by [`on_side_stream`] that the current stream has not waited for yet.
+pub struct SideStream<T> {
+    scope: Option<StreamScope>,
+    value: T,
+}
+
+impl<T: StreamTensors> SideStream<T> {
+    /// Makes the current stream wait for the side stream's work, and tells the caching allocator
+    /// that its outputs are now used on the current stream too. Returns those outputs.
+    pub fn join(self) -> Result<T> {
+        if let Some(scope) = self.scope {
+            scope.end()?;
+            self.value.record_stream()?;
+        }
+        Ok(self.value)
+    }
+}
+
+/// Queues `f` on a side stream of `device` (which first waits for the current stream) and comes
+/// back to the current stream without waiting for it: work queued until [`SideStream::join`]
+/// overlaps `f`'s. With `device` `None`, `f` runs on the current stream and `join` does nothing.
+pub fn on_side_stream<T>(device: Option<Device>, f: impl FnOnce() -> Result<T>) -> Result<SideStream<T>> {
+    let Some(device) = device else {
+        return Ok(SideStream { scope: None, value: f()? });
+    };
+    let scope = StreamScope::begin(device)?;
+    let value = f()?;
+    scope.leave()?;
+    Ok(SideStream { scope: Some(scope), value })
 }

@@ -1,5 +1,6 @@
 use crate::device::Device;
 use crate::error::{check, Result};
+use crate::tensor::{produce, Tensor};
 use torch_sys as sys;
 
 /// A seeded random generator on one device, so that runs are reproducible without
@@ -17,6 +18,17 @@ impl Generator {
         let mut raw = std::ptr::null_mut();
         check(unsafe { sys::bt_generator_new(seed, kind, index, &mut raw) })?;
         Ok(Generator { raw })
+    }
+
+    /// The generator's state as a uint8 CPU tensor (libtorch's layout for its device), to save
+    /// with a checkpoint.
+    pub fn state(&self) -> Result<Tensor> {
+        produce(|out| unsafe { sys::bt_generator_get_state(self.raw, out) })
+    }
+
+    /// Restores a state from [`Generator::state`] of a generator on the same kind of device.
+    pub fn set_state(&self, state: &Tensor) -> Result<()> {
+        check(unsafe { sys::bt_generator_set_state(self.raw, state.raw) })
     }
 }
 

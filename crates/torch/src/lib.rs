@@ -4,27 +4,28 @@
 //! `Result<_, TorchError>` carrying libtorch's own message.
 mod amp;
 pub mod cuda;
-mod data;
 mod device;
 mod error;
 mod generator;
 mod grad;
+mod knn;
 pub mod nn;
 pub mod optim;
 mod platform;
 mod runtime;
 mod store;
 mod tensor;
-mod vision;
 
 pub use amp::{autocast, set_cudnn_benchmark, set_cudnn_deterministic, Autocast, MemoryFormat};
-pub use data::{knn_classify, ImageLayout, KnnParams};
 pub use device::{Device, Kind};
 pub use error::{Result, TorchError};
 pub use generator::Generator;
 pub use grad::{no_grad, NoGradGuard};
+pub use knn::{knn_classify, KnnParams};
 pub use platform::{blas, onednn_isa, BlasInfo, OnednnIsa};
-pub use runtime::{cuda_device_count, cuda_synchronize, init, init_thread, live_tensors, num_threads, set_num_threads, version};
+pub use runtime::{
+    cuda_device_count, cuda_synchronize, init, init_thread, live_tensors, num_threads, set_num_threads,
+    set_thread_local_threads, version,
+};
 pub use store::{Entry, ParamStore, Path, Role};
-pub use tensor::{foreach, Tensor};
-pub use vision::{cuda_sync_debug_mode, set_thread_local_threads, Binary, Padding, Reduce, SamplePadding, Sampling, SyncDebug, Unary};
+pub use tensor::{foreach, ImageLayout, Padding, SamplePadding, Sampling, Tensor};

@@ -51,3 +51,9 @@ pub fn cuda_synchronize(device: Device) -> Result<()> {
         Device::Cuda(i) => check(unsafe { sys::bt_cuda_synchronize(i as i32) }),
     }
 }
+
+/// Intra-op threads of the calling thread only (libtorch's global setting and other threads are
+/// unchanged): lets several threads each run small operations single-threaded, side by side.
+pub fn set_thread_local_threads(n: usize) -> Result<()> {
+    check(unsafe { sys::bt_set_thread_local_threads(n as i32) })
+}

@@ -61,15 +61,6 @@ impl ParamStore {
         self.entries.iter().filter(|e| e.role == role).map(|e| e.tensor.alias()).collect()
     }
 
-    /// Named handles whose names start with `prefix`, the prefix stripped.
-    pub fn subset(&self, prefix: &str) -> Result<Vec<(String, Role, Tensor)>> {
-        self.entries
-            .iter()
-            .filter_map(|e| e.name.strip_prefix(prefix).map(|rest| (rest, e)))
-            .map(|(rest, e)| Ok((rest.to_string(), e.role, e.tensor.alias()?)))
-            .collect()
-    }
-
     /// Copies every value from host data. The names must be exactly this store's names and every
     /// shape must match; nothing is written unless all of them do.
     pub fn load(&self, values: &[(String, Kind, Vec<i64>, Vec<u8>)]) -> Result<()> {

@@ -14,7 +14,7 @@
 //! (`f = 1, a = b = 0`, hue 0): every image gets exactly its permutation, with six cheap blend
 //! passes and one hue pass instead of a data-dependent branch per image.
 use crate::augment::{column, columns, grayscale::luma, per_image};
-use torch::{Binary, Kind, Reduce, Result, Tensor, Unary};
+use torch::{Kind, Result, Tensor};
 
 pub const BRIGHTNESS: i64 = 0;
 pub const CONTRAST: i64 = 1;
@@ -39,13 +39,13 @@ pub struct JitterParams {
 /// Draws the parameters of a batch from `u` (`[N, DRAWS]` uniform float64): `ranges` are the
 /// factor ranges of brightness, contrast, saturation and hue (`ViewConfig::jitter_ranges`).
 pub fn sample(u: &Tensor, prob: f64, ranges: [(f64, f64); 4]) -> Result<JitterParams> {
-    let apply = column(u, 0)?.lt_scalar_f(prob)?.cast(Kind::Double)?;
+    let apply = column(u, 0)?.lt_scalar(prob)?.to_kind(Kind::Float)?.to_kind(Kind::Double)?;
     let factors = ranges
         .iter()
         .enumerate()
         .map(|(i, &(lo, hi))| {
-            let f = columns(u, 1 + i as i64, 1)?.binary_scalar(hi - lo, Binary::Mul)?;
-            f.binary_scalar_(lo, Binary::Add)?;
+            let f = columns(u, 1 + i as i64, 1)?.mul_scalar(hi - lo)?;
+            f.add_scalar_(lo)?;
             Ok(f)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -69,30 +69,30 @@ impl JitterPlan {
     pub fn new(params: &JitterParams) -> Result<JitterPlan> {
         let device = params.factors.device()?;
         // rank[n, op]: the position of op in image n's order (the inverse permutation).
-        let rank = params.order.argsort(1, false)?.cast(Kind::Double)?;
+        let rank = params.order.argsort(1, false)?.to_kind(Kind::Double)?;
         let hue_at = rank.narrow(1, HUE, 1)?; // [N, 1]
         let j = Tensor::arange(3, Kind::Double, device)?.reshape(&[1, 3])?;
         // Stage j < 3 runs the blend at position j if that comes before the hue (else nothing:
         // position -1); stage 3 + j runs the blend at position hue + 1 + j.
-        let before = j.binary(&hue_at, Binary::Lt)?.cast(Kind::Double)?;
-        let early = j.binary_scalar(1.0, Binary::Add)?.mul(&before)?.binary_scalar(-1.0, Binary::Add)?;
-        let late = j.add(&hue_at)?.binary_scalar(1.0, Binary::Add)?;
+        let before = j.lt(&hue_at)?.to_kind(Kind::Double)?;
+        let early = j.add_scalar(1.0)?.mul(&before)?.add_scalar(-1.0)?;
+        let late = j.add(&hue_at)?.add_scalar(1.0)?;
         let position = Tensor::cat(&[&early, &late], 1)?.unsqueeze(2)?; // [N, 6, 1]
         // selected[n, k, op]: image n blends with op in stage k (and ColorJitter runs at all)
         let blends = rank.narrow(1, 0, 3)?.unsqueeze(1)?; // [N, 1, 3]
         let apply = params.apply.reshape(&[-1, 1, 1])?;
-        let selected = blends.binary(&position, Binary::Eq)?.cast(Kind::Double)?.mul(&apply)?;
+        let selected = blends.eq(&position)?.to_kind(Kind::Double)?.mul(&apply)?;
         // (1 - f) of the selected operation, 0 elsewhere
         let one_minus = params.factors.narrow(1, 0, 3)?.rsub_scalar(1.0)?.unsqueeze(1)?;
         let delta = selected.mul(&one_minus)?; // [N, 6, 3]
-        let factor = delta.reduce(Reduce::Sum, &[2], false)?.rsub_scalar(1.0)?;
-        let pick = |op: i64| delta.narrow(2, op, 1)?.reshape(&[-1, STAGES])?.cast(Kind::Float);
+        let factor = delta.sum_dims(&[2], false)?.rsub_scalar(1.0)?;
+        let pick = |op: i64| delta.narrow(2, op, 1)?.reshape(&[-1, STAGES])?.to_kind(Kind::Float);
         let hue = params.factors.narrow(1, HUE, 1)?.reshape(&[-1])?.mul(&params.apply)?;
         Ok(JitterPlan {
-            factor: factor.cast(Kind::Float)?,
+            factor: factor.to_kind(Kind::Float)?,
             to_gray: pick(SATURATION)?,
             to_mean: pick(CONTRAST)?,
-            hue: hue.cast(Kind::Float)?,
+            hue: hue.to_kind(Kind::Float)?,
         })
     }
 
@@ -173,10 +173,10 @@ impl JitterParams {
 /// (`[N, 1, 1, 1]` float32).
 pub fn blend(x: &Tensor, factor: &Tensor, to_gray: &Tensor, to_mean: &Tensor) -> Result<Tensor> {
     let gray = luma(x)?;
-    let mean = gray.reduce(Reduce::Mean, &[1, 2, 3], true)?;
+    let mean = gray.mean_dims(&[1, 2, 3], true)?;
     // to_gray * luma + to_mean * mean (addcmul with broadcasting is slow on CPU)
     let towards = gray.mul(to_gray)?;
-    towards.add_(&to_mean.mul(&mean)?, 1.0)?;
+    towards.add_(&to_mean.mul(&mean)?)?;
     let out = towards.addcmul(factor, x, 1.0)?;
     out.clamp_(Some(0.0), Some(1.0))?;
     Ok(out)
@@ -213,8 +213,8 @@ pub fn saturation(x: &Tensor, factor: &Tensor) -> Result<Tensor> {
 pub fn adjust_hue(x: &Tensor, turns: &Tensor) -> Result<Tensor> {
     let device = x.device()?;
     let (r, g, b) = (x.narrow(1, 0, 1)?, x.narrow(1, 1, 1)?, x.narrow(1, 2, 1)?);
-    let max = x.reduce(Reduce::Amax, &[1], true)?;
-    let spread = max.binary(&x.reduce(Reduce::Amin, &[1], true)?, Binary::Sub)?;
+    let max = x.amax(&[1], true)?;
+    let spread = max.sub(&x.amin(&[1], true)?)?;
     // Which channel is the maximum, the first one on ties (R, then G, then B), as 0/1 masks.
     let is_r = r.at_least(&max)?;
     let is_g = g.at_least(&max)?.mul(&is_r.rsub_scalar(1.0)?)?;
@@ -224,19 +224,19 @@ pub fn adjust_hue(x: &Tensor, turns: &Tensor) -> Result<Tensor> {
     sextant.addcmul_(&is_g, &b.sub(&r)?, 1.0)?;
     sextant.addcmul_(&is_b, &r.sub(&g)?, 1.0)?;
     // Gray pixels (d = 0) come out as max whatever their hue; avoid 0 / 0 on the way.
-    sextant.binary_(&spread.clamp(Some(1e-12), None)?, Binary::Div)?;
-    sextant.add_(&is_g.add_scaled(&is_b, 2.0)?, 2.0)?;
-    sextant.add_(turns, 6.0)?;
+    sextant.div_(&spread.clamp(Some(1e-12), None)?)?;
+    sextant.add_scaled_(&is_g.add_scaled(&is_b, 2.0)?, 2.0)?;
+    sextant.add_scaled_(turns, 6.0)?;
     // into [0, 6)
-    let wraps = sextant.binary_scalar(1.0 / 6.0, Binary::Mul)?;
-    wraps.unary_(Unary::Floor)?;
-    sextant.add_(&wraps, -6.0)?;
+    let wraps = sextant.mul_scalar(1.0 / 6.0)?;
+    wraps.floor_()?;
+    sextant.add_scaled_(&wraps, -6.0)?;
     // per channel: distance on the circle from sextant + n_c to 5, with n_c - 5 = 0, -2, -4
-    let offsets = Tensor::arange(3, Kind::Float, device)?.binary_scalar(-2.0, Binary::Mul)?.reshape(&[1, 3, 1, 1])?;
+    let offsets = Tensor::arange(3, Kind::Float, device)?.mul_scalar(-2.0)?.reshape(&[1, 3, 1, 1])?;
     let e = sextant.add(&offsets)?;
-    e.unary_(Unary::Abs)?;
+    e.abs_()?;
     let distance = e.minimum(&e.rsub_scalar(6.0)?)?;
-    distance.binary_scalar_(1.0, Binary::Sub)?;
+    distance.sub_scalar_(1.0)?;
     distance.clamp_(Some(0.0), Some(1.0))?;
     max.addcmul(&spread, &distance, -1.0)
 }

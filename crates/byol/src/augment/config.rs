@@ -44,7 +44,7 @@ pub struct ViewConfig {
 
 impl ViewConfig {
     /// Lightly's `BYOLView1Transform()` defaults.
-    pub fn byol_view1() -> ViewConfig {
+    pub fn byol_view1_transform() -> ViewConfig {
         ViewConfig {
             input_size: 224,
             cj_prob: 0.8,
@@ -67,8 +67,8 @@ impl ViewConfig {
     }
 
     /// Lightly's `BYOLView2Transform()` defaults: blur 0.1, solarization 0.2.
-    pub fn byol_view2() -> ViewConfig {
-        ViewConfig { gaussian_blur: 0.1, solarization_prob: 0.2, ..ViewConfig::byol_view1() }
+    pub fn byol_view2_transform() -> ViewConfig {
+        ViewConfig { gaussian_blur: 0.1, solarization_prob: 0.2, ..ViewConfig::byol_view1_transform() }
     }
 
     /// Brightness, contrast and saturation ranges `[max(0, 1 - x), 1 + x]` and the hue range
@@ -214,10 +214,10 @@ impl Preset {
     /// The two views' configurations.
     pub fn views(self) -> (ViewConfig, ViewConfig) {
         match self {
-            Preset::Byol => (ViewConfig::byol_view1(), ViewConfig::byol_view2()),
+            Preset::Byol => (ViewConfig::byol_view1_transform(), ViewConfig::byol_view2_transform()),
             Preset::ByolCifar => {
                 let cifar = |v: ViewConfig| ViewConfig { input_size: 32, gaussian_blur: 0.0, ..v };
-                (cifar(ViewConfig::byol_view1()), cifar(ViewConfig::byol_view2()))
+                (cifar(ViewConfig::byol_view1_transform()), cifar(ViewConfig::byol_view2_transform()))
             }
         }
     }
@@ -230,23 +230,24 @@ pub enum OutputType {
     BFloat16,
 }
 
-/// Both views and the output type.
+/// Both views and the output type. The views are `view0` and `view1`, 0-based as Lightly's `x0`
+/// and `x1`; `view0` is made by Lightly's `BYOLView1Transform`, `view1` by `BYOLView2Transform`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugmentConfig {
+    pub view0: ViewConfig,
     pub view1: ViewConfig,
-    pub view2: ViewConfig,
     pub output: OutputType,
 }
 
 impl AugmentConfig {
     pub fn preset(preset: Preset) -> AugmentConfig {
-        let (view1, view2) = preset.views();
-        AugmentConfig { view1, view2, output: OutputType::Float32 }
+        let (view0, view1) = preset.views();
+        AugmentConfig { view0, view1, output: OutputType::Float32 }
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.view1.validate("view1")?;
-        self.view2.validate("view2")
+        self.view0.validate("view0")?;
+        self.view1.validate("view1")
     }
 }
 
@@ -297,21 +298,21 @@ mod tests {
 
     #[test]
     fn presets_follow_lightly() {
-        let (v1, v2) = Preset::Byol.views();
-        assert_eq!((v1.input_size, v1.gaussian_blur, v1.solarization_prob), (224, 1.0, 0.0));
-        assert_eq!((v2.input_size, v2.gaussian_blur, v2.solarization_prob), (224, 0.1, 0.2));
-        let (c1, c2) = Preset::ByolCifar.views();
-        assert_eq!((c1.input_size, c1.gaussian_blur, c2.gaussian_blur, c2.solarization_prob), (32, 0.0, 0.0, 0.2));
+        let (v0, v1) = Preset::Byol.views();
+        assert_eq!((v0.input_size, v0.gaussian_blur, v0.solarization_prob), (224, 1.0, 0.0));
+        assert_eq!((v1.input_size, v1.gaussian_blur, v1.solarization_prob), (224, 0.1, 0.2));
+        let (c0, c1) = Preset::ByolCifar.views();
+        assert_eq!((c0.input_size, c0.gaussian_blur, c1.gaussian_blur, c1.solarization_prob), (32, 0.0, 0.0, 0.2));
         assert!(AugmentConfig::preset(Preset::Byol).validate().is_ok());
     }
 
     #[test]
     fn validation_names_the_field() {
-        let bad = ViewConfig { sigmas: (2.0, 0.1), ..ViewConfig::byol_view1() };
-        assert_eq!(bad.validate("view1").unwrap_err().field, "view1.sigmas");
-        let bad = ViewConfig { min_scale: 0.0, ..ViewConfig::byol_view1() };
-        assert_eq!(bad.validate("view2").unwrap_err().field, "view2.minScale");
-        let bad = ViewConfig { hf_prob: 1.5, ..ViewConfig::byol_view1() };
+        let bad = ViewConfig { sigmas: (2.0, 0.1), ..ViewConfig::byol_view1_transform() };
+        assert_eq!(bad.validate("view0").unwrap_err().field, "view0.sigmas");
+        let bad = ViewConfig { min_scale: 0.0, ..ViewConfig::byol_view1_transform() };
+        assert_eq!(bad.validate("view1").unwrap_err().field, "view1.minScale");
+        let bad = ViewConfig { hf_prob: 1.5, ..ViewConfig::byol_view1_transform() };
         assert_eq!(bad.validate("v").unwrap_err().field, "v.hfProb");
     }
 }

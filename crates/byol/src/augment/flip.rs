@@ -6,7 +6,7 @@
 //! Lightly flips *after* its 90-degree rotation; the two compose into one element of the
 //! dihedral group, written here as "reverse rows, reverse columns, then transpose", so the
 //! whole crop-rotate-flip chain stays two matrix products and, at most, one transpose.
-use torch::{Binary, Result, Tensor};
+use torch::{Result, Tensor};
 
 /// Where each image's rows and columns are reversed and whether it is then transposed
 /// (`[N]` float tensors of 0 and 1).
@@ -42,6 +42,6 @@ pub fn compose(rotate: Option<&Tensor>, hflip: &Tensor, vflip: &Tensor) -> Resul
 pub fn transpose_where(x: &Tensor, flag: &Tensor) -> Result<Tensor> {
     let flag = flag.reshape(&[-1, 1, 1, 1])?;
     let swapped = x.transpose(2, 3)?.contiguous()?;
-    swapped.binary_(x, Binary::Sub)?;
+    swapped.sub_(x)?;
     x.addcmul(&flag, &swapped, 1.0)
 }

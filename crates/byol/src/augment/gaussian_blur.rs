@@ -14,7 +14,7 @@
 //! `sigmas = (0.1, 2)`. This module reproduces that filter exactly (the same weights, edge
 //! handling and pass order), except that PIL rounds to uint8 after every pass and this stays
 //! in float.
-use torch::{Binary, Kind, Result, Tensor, Unary};
+use torch::{Kind, Result, Tensor};
 
 const ONE: f64 = (1u32 << 24) as f64;
 
@@ -33,26 +33,26 @@ pub fn pass_radius(max_sigma: f64) -> i64 {
 /// identity, as PIL skips a zero radius).
 pub fn box_weights(sigma: &Tensor, radius: i64) -> Result<Tensor> {
     let device = sigma.device()?;
-    let sigma = sigma.cast(Kind::Double)?.reshape(&[-1, 1])?;
-    let s2 = sigma.mul(&sigma)?.binary_scalar(1.0 / 3.0, Binary::Mul)?;
-    let big_l = s2.binary_scalar(12.0, Binary::Mul)?.binary_scalar(1.0, Binary::Add)?.unary(Unary::Sqrt)?;
-    let l = big_l.binary_scalar(-1.0, Binary::Add)?.binary_scalar(0.5, Binary::Mul)?.floor()?;
-    let l1 = l.binary_scalar(1.0, Binary::Add)?;
+    let sigma = sigma.to_kind(Kind::Double)?.reshape(&[-1, 1])?;
+    let s2 = sigma.mul(&sigma)?.mul_scalar(1.0 / 3.0)?;
+    let big_l = s2.mul_scalar(12.0)?.add_scalar(1.0)?.sqrt()?;
+    let l = big_l.add_scalar(-1.0)?.mul_scalar(0.5)?.floor()?;
+    let l1 = l.add_scalar(1.0)?;
     // a = (2l + 1)(l(l + 1) - 3 s2) / (6 (s2 - (l + 1)^2))
-    let width = l.binary_scalar(2.0, Binary::Mul)?.binary_scalar(1.0, Binary::Add)?;
+    let width = l.mul_scalar(2.0)?.add_scalar(1.0)?;
     let numerator = width.mul(&l.mul(&l1)?.add_scaled(&s2, -3.0)?)?;
-    let denominator = s2.sub(&l1.mul(&l1)?)?.binary_scalar(6.0, Binary::Mul)?;
+    let denominator = s2.sub(&l1.mul(&l1)?)?.mul_scalar(6.0)?;
     let r = l.add(&numerator.div(&denominator)?)?;
     // ww = floor(2^24 / (2r + 1)), fw = floor((2^24 - (2l + 1) ww) / 2)
-    let ww = r.binary_scalar(2.0, Binary::Mul)?.binary_scalar(1.0, Binary::Add)?.binary_scalar(ONE, Binary::RDiv)?.floor()?;
-    let fw = width.mul(&ww)?.rsub_scalar(ONE)?.binary_scalar(0.5, Binary::Mul)?.floor()?;
+    let ww = r.mul_scalar(2.0)?.add_scalar(1.0)?.rdiv_scalar(ONE)?.floor()?;
+    let fw = width.mul(&ww)?.rsub_scalar(ONE)?.mul_scalar(0.5)?.floor()?;
     let k = Tensor::arange(2 * radius + 1, Kind::Double, device)?
-        .binary_scalar(-(radius as f64), Binary::Add)?
+        .add_scalar(-(radius as f64))?
         .abs()?
         .reshape(&[1, -1])?;
-    let centre = k.binary(&l, Binary::Le)?.cast(Kind::Double)?.mul(&ww)?;
-    let edge = k.binary(&l1, Binary::Eq)?.cast(Kind::Double)?.mul(&fw)?;
-    centre.add(&edge)?.binary_scalar(1.0 / ONE, Binary::Mul)?.cast(Kind::Float)
+    let centre = k.le(&l)?.to_kind(Kind::Double)?.mul(&ww)?;
+    let edge = k.eq(&l1)?.to_kind(Kind::Double)?.mul(&fw)?;
+    centre.add(&edge)?.mul_scalar(1.0 / ONE)?.to_kind(Kind::Float)
 }
 
 /// Blurs `[N, C, H, W]` images with a sigma per image (`[N]`; 0 leaves an image unchanged);
@@ -68,10 +68,10 @@ pub fn gaussian_blur(x: &Tensor, sigma: &Tensor, max_sigma: f64) -> Result<Tenso
     let down = kernel.reshape(&[n * c, 1, taps, 1])?;
     let mut y = x.reshape(&[1, n * c, h, w])?;
     for _ in 0..3 {
-        y = replicate_pad(&y, 3, radius)?.conv2d_groups(&across, None, [1, 1], [0, 0], n * c)?;
+        y = replicate_pad(&y, 3, radius)?.conv2d(&across, None, [1, 1], [0, 0], n * c)?;
     }
     for _ in 0..3 {
-        y = replicate_pad(&y, 2, radius)?.conv2d_groups(&down, None, [1, 1], [0, 0], n * c)?;
+        y = replicate_pad(&y, 2, radius)?.conv2d(&down, None, [1, 1], [0, 0], n * c)?;
     }
     y.reshape(&[n, c, h, w])
 }

@@ -22,7 +22,7 @@ mod workers;
 
 pub use config::{AugmentConfig, ConfigError, ConfigErrorKind, Normalize, OutputType, Preset, ViewConfig, IMAGENET_NORMALIZE};
 pub use ops::{apply_op, Op};
-pub use view::{Augmenter, AugmentError, InputLayout, ViewParams, UNIFORMS};
+pub use view::{Augmenter, AugmentError, ViewParams, UNIFORMS};
 
 use torch::{Result, Tensor};
 

@@ -67,7 +67,7 @@ pub fn apply_op(x: &Tensor, op: &Op) -> Result<Tensor> {
     let shape = x.shape()?;
     let (n, h, w) = (shape[0], shape[2], shape[3]);
     let device = x.device()?;
-    let x = x.cast(Kind::Float)?;
+    let x = x.to_kind(Kind::Float)?;
     let ones = || Tensor::full(&[n], 1.0, Kind::Float, device);
     let zeros = || Tensor::zeros(&[n], Kind::Float, device);
     // Flips and quarter turns take the pipeline's path: an identity crop whose matrices carry the
@@ -90,24 +90,24 @@ pub fn apply_op(x: &Tensor, op: &Op) -> Result<Tensor> {
         Op::VerticalFlip(flag) => dihedral(None, &zeros()?, flag),
         Op::Rotate90(flag) => dihedral(Some(flag), &zeros()?, &zeros()?),
         Op::Rotate(degrees) => rotation::rotate(&x, degrees, None, None),
-        Op::Brightness(f) => color_jitter::brightness(&x, &f.cast(Kind::Float)?),
-        Op::Contrast(f) => color_jitter::contrast(&x, &f.cast(Kind::Float)?),
-        Op::Saturation(f) => color_jitter::saturation(&x, &f.cast(Kind::Float)?),
-        Op::Hue(turns) => color_jitter::adjust_hue(&x, &turns.cast(Kind::Float)?.reshape(&[-1, 1, 1, 1])?),
+        Op::Brightness(f) => color_jitter::brightness(&x, &f.to_kind(Kind::Float)?),
+        Op::Contrast(f) => color_jitter::contrast(&x, &f.to_kind(Kind::Float)?),
+        Op::Saturation(f) => color_jitter::saturation(&x, &f.to_kind(Kind::Float)?),
+        Op::Hue(turns) => color_jitter::adjust_hue(&x, &turns.to_kind(Kind::Float)?.reshape(&[-1, 1, 1, 1])?),
         Op::ColorJitter { factors, order } => {
-            let params = JitterParams { apply: ones()?.cast(Kind::Double)?, factors: factors.cast(Kind::Double)?, order: order.alias()? };
+            let params = JitterParams { apply: ones()?.to_kind(Kind::Double)?, factors: factors.to_kind(Kind::Double)?, order: order.alias()? };
             JitterPlan::new(&params)?.apply(&x, true)
         }
         Op::Grayscale(flag) => {
             let y = x.deep_clone()?;
-            grayscale::random_grayscale_(&y, &flag.cast(Kind::Float)?)?;
+            grayscale::random_grayscale_(&y, &flag.to_kind(Kind::Float)?)?;
             Ok(y)
         }
         Op::GaussianBlur(sigma) => {
             let max = sigma.to_f32_vec()?.into_iter().fold(0f32, f32::max) as f64;
             gaussian_blur::gaussian_blur(&x, sigma, max)
         }
-        Op::Solarize { flag, threshold } => solarize::solarize(&x, &flag.cast(Kind::Float)?, *threshold),
+        Op::Solarize { flag, threshold } => solarize::solarize(&x, &flag.to_kind(Kind::Float)?, *threshold),
         Op::Normalize(n) => Normalization::new(Some(n), device)?.apply(&x),
     }
 }

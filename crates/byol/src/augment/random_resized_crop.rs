@@ -18,7 +18,7 @@
 //! image and `bmm` would do the same, but costs `in / taps` times more and runs on the reference
 //! BLAS in Debian's libtorch.
 use crate::augment::{column, columns};
-use torch::{Binary, Device, Kind, Reduce, Result, Tensor, Unary};
+use torch::{Device, Kind, Result, Tensor};
 
 /// torchvision's default aspect-ratio range.
 pub const RATIO: (f64, f64) = (3.0 / 4.0, 4.0 / 3.0);
@@ -75,30 +75,30 @@ pub fn sample(u: &Tensor, height: i64, width: i64, scale: (f64, f64), ratio: (f6
     let area = (height * width) as f64;
     let (log_lo, log_hi) = (ratio.0.ln(), ratio.1.ln());
     // target_area = area * U(scale); aspect = exp(U(log ratio))
-    let target = columns(u, 0, TRIES)?.binary_scalar(scale.1 - scale.0, Binary::Mul)?;
-    target.binary_scalar_(scale.0, Binary::Add)?;
-    target.binary_scalar_(area, Binary::Mul)?;
-    let aspect = columns(u, TRIES, TRIES)?.binary_scalar(log_hi - log_lo, Binary::Mul)?;
-    aspect.binary_scalar_(log_lo, Binary::Add)?;
-    aspect.unary_(Unary::Exp)?;
+    let target = columns(u, 0, TRIES)?.mul_scalar(scale.1 - scale.0)?;
+    target.add_scalar_(scale.0)?;
+    target.mul_scalar_(area)?;
+    let aspect = columns(u, TRIES, TRIES)?.mul_scalar(log_hi - log_lo)?;
+    aspect.add_scalar_(log_lo)?;
+    aspect.exp_()?;
     // w = round(sqrt(target * aspect)), h = round(sqrt(target / aspect)) (half to even, as Python)
-    let w = target.mul(&aspect)?.unary(Unary::Sqrt)?.unary(Unary::Round)?;
-    let h = target.div(&aspect)?.unary(Unary::Sqrt)?.unary(Unary::Round)?;
+    let w = target.mul(&aspect)?.sqrt()?.round()?;
+    let h = target.div(&aspect)?.sqrt()?.round()?;
     let fits = w
-        .binary_scalar(width as f64, Binary::Le)?
-        .logical_and(&h.binary_scalar(height as f64, Binary::Le)?)?
+        .le_scalar(width as f64)?
+        .logical_and(&h.le_scalar(height as f64)?)?
         .logical_and(&w.gt_scalar(0.0)?)?
         .logical_and(&h.gt_scalar(0.0)?)?
-        .cast(Kind::Double)?;
+        .to_kind(Kind::Double)?;
     // The first try that fits (argmax returns the first maximum), and whether any did.
     let first = fits.argmax(1, true)?;
-    let found = fits.reduce(Reduce::Amax, &[1], false)?;
+    let found = fits.amax(&[1], false)?;
     let (fb_top, fb_left, fb_h, fb_w) = fallback_box(height, width, ratio);
     let pick = |values: &Tensor, fallback: i64| -> Result<Tensor> {
         // found ? values[first] : fallback, without a branch
         let chosen = values.gather(1, &first)?.reshape(&[-1])?;
-        let out = chosen.binary_scalar(fallback as f64, Binary::Sub)?.mul(&found)?;
-        out.binary_scalar_(fallback as f64, Binary::Add)?;
+        let out = chosen.sub_scalar(fallback as f64)?.mul(&found)?;
+        out.add_scalar_(fallback as f64)?;
         Ok(out)
     };
     let h = pick(&h, fb_h)?;
@@ -106,9 +106,9 @@ pub fn sample(u: &Tensor, height: i64, width: i64, scale: (f64, f64), ratio: (f6
     // top = randint(0, height - h + 1): floor(U * (height - h + 1)), kept inside the range.
     let offset = |draw: &Tensor, size: i64, extent: &Tensor, fallback: i64| -> Result<Tensor> {
         let room = extent.rsub_scalar(size as f64)?;
-        let drawn = draw.mul(&room.binary_scalar(1.0, Binary::Add)?)?.floor()?.minimum(&room)?;
-        let out = drawn.binary_scalar(fallback as f64, Binary::Sub)?.mul(&found)?;
-        out.binary_scalar_(fallback as f64, Binary::Add)?;
+        let drawn = draw.mul(&room.add_scalar(1.0)?)?.floor()?.minimum(&room)?;
+        let out = drawn.sub_scalar(fallback as f64)?.mul(&found)?;
+        out.add_scalar_(fallback as f64)?;
         Ok(out)
     };
     let top = offset(&column(u, 2 * TRIES)?, height, &h, fb_top)?;
@@ -144,39 +144,39 @@ pub fn tap_count(max_support: f64) -> i64 {
 /// the weights of a pixel sum to `gain`.
 pub fn taps(start: &Tensor, length: &Tensor, in_size: i64, out_size: i64, reverse: Option<&Tensor>, gain: f64) -> Result<Taps> {
     let device = start.device()?;
-    let column = |t: &Tensor| t.cast(Kind::Double)?.reshape(&[-1, 1, 1]);
+    let column = |t: &Tensor| t.to_kind(Kind::Double)?.reshape(&[-1, 1, 1]);
     let (start, length) = (column(start)?, column(length)?);
     // output coordinate u (or its mirror), [N or 1, out, 1]
     let mut u = Tensor::arange(out_size, Kind::Double, device)?.reshape(&[1, out_size, 1])?;
     if let Some(rev) = reverse {
         // u + rev * (out - 1 - 2u)
-        let mirror = u.binary_scalar(-2.0, Binary::Mul)?;
-        mirror.binary_scalar_((out_size - 1) as f64, Binary::Add)?;
+        let mirror = u.mul_scalar(-2.0)?;
+        mirror.add_scalar_((out_size - 1) as f64)?;
         u = u.addcmul(&column(rev)?, &mirror, 1.0)?;
     }
     // centre of output pixel u in input pixels: start + (u + 0.5) * length / out
-    let scale = length.binary_scalar(out_size as f64, Binary::Div)?;
-    let centre = u.binary_scalar(0.5, Binary::Add)?.mul(&scale)?.add(&start)?;
+    let scale = length.div_scalar(out_size as f64)?;
+    let centre = u.add_scalar(0.5)?.mul(&scale)?.add(&start)?;
     // PIL's bilinear filter: a triangle of half-width max(scale, 1) over pixel centres y + 0.5,
     // which reaches pixels from floor(centre - support + 0.5) on.
-    let support = scale.binary_scalar(1.0, Binary::Maximum)?;
+    let support = scale.maximum_scalar(1.0)?;
     let count = tap_count(in_size as f64 / out_size as f64);
-    let first = centre.sub(&support)?.binary_scalar(0.5, Binary::Add)?.floor()?;
+    let first = centre.sub(&support)?.add_scalar(0.5)?.floor()?;
     let y = first.add(&Tensor::arange(count, Kind::Double, device)?.reshape(&[1, 1, count])?)?;
-    let distance = y.binary_scalar(0.5, Binary::Add)?.sub(&centre)?.abs()?.div(&support)?;
-    let weight = distance.rsub_scalar(1.0)?.binary_scalar(0.0, Binary::Maximum)?;
+    let distance = y.add_scalar(0.5)?.sub(&centre)?.abs()?.div(&support)?;
+    let weight = distance.rsub_scalar(1.0)?.maximum_scalar(0.0)?;
     // only pixels inside the crop, [start, start + length)
-    let last = start.add(&length)?.binary_scalar(-1.0, Binary::Add)?;
-    let inside = y.binary(&start, Binary::Ge)?.logical_and(&y.binary(&last, Binary::Le)?)?.cast(Kind::Double)?;
+    let last = start.add(&length)?.add_scalar(-1.0)?;
+    let inside = y.ge(&start)?.logical_and(&y.le(&last)?)?.to_kind(Kind::Double)?;
     let weight = weight.mul(&inside)?;
-    let total = weight.reduce(Reduce::Sum, &[2], true)?;
+    let total = weight.sum_dims(&[2], true)?;
     let weight = weight.div(&total)?;
     if gain != 1.0 {
-        weight.binary_scalar_(gain, Binary::Mul)?;
+        weight.mul_scalar_(gain)?;
     }
-    let index = y.maximum(&start)?.minimum(&last)?.cast(Kind::Int64)?;
+    let index = y.maximum(&start)?.minimum(&last)?.to_kind(Kind::Int64)?;
     // [N, out, K] -> [K, N, out], so that each tap's slice of a chunk is contiguous
-    Ok(Taps { index: index.permute(&[2, 0, 1])?.contiguous()?, weight: weight.cast(Kind::Float)?.permute(&[2, 0, 1])?.contiguous()? })
+    Ok(Taps { index: index.permute(&[2, 0, 1])?.contiguous()?, weight: weight.to_kind(Kind::Float)?.permute(&[2, 0, 1])?.contiguous()? })
 }
 
 /// Resamples the second-to-last axis of contiguous `x` (`[N, C, H, W]`) with per-image taps
@@ -189,8 +189,8 @@ fn resample_rows(x: &Tensor, taps: &Taps) -> Result<Tensor> {
     let device = x.device()?;
     let rows = x.reshape(&[n * c * h, w])?;
     // row (n, c, y) of the image is row (n * C + c) * H + y of `rows`
-    let base = Tensor::arange(n * c, Kind::Int64, device)?.binary_scalar(h as f64, Binary::Mul)?.reshape(&[1, n, c, 1])?;
-    let index = taps.index.unsqueeze(2)?.binary(&base, Binary::Add)?; // [K, N, C, S]
+    let base = Tensor::arange(n * c, Kind::Int64, device)?.mul_scalar(h as f64)?.reshape(&[1, n, c, 1])?;
+    let index = taps.index.unsqueeze(2)?.add(&base)?; // [K, N, C, S]
     let mut out: Option<Tensor> = None;
     for tap in 0..k {
         let picked = rows.index_select(0, &index.narrow(0, tap, 1)?.reshape(&[-1])?)?.reshape(&[n, c, s, w])?;
@@ -199,8 +199,8 @@ fn resample_rows(x: &Tensor, taps: &Taps) -> Result<Tensor> {
             None => picked.mul(&weight)?,
             Some(acc) => {
                 // multiply, then add: addcmul_ with a broadcast weight is slow on CPU
-                picked.binary_(&weight, Binary::Mul)?;
-                acc.add_(&picked, 1.0)?;
+                picked.mul_(&weight)?;
+                acc.add_(&picked)?;
                 acc
             }
         });

@@ -6,19 +6,19 @@
 //!   uniformly in degrees, counter-clockwise about the centre, nearest-neighbour sampling, black
 //!   outside the rotated image (torchvision's defaults). The flips that follow in Lightly's order
 //!   fold into the same sampling grid.
-use torch::{Binary, Kind, Result, SamplePadding, Sampling, Tensor, Unary};
+use torch::{Kind, Result, SamplePadding, Sampling, Tensor};
 
 /// Rotates `[N, C, S, S]` images by `degrees` (`[N]`, counter-clockwise), then flips them where
 /// `hflip`/`vflip` (`[N]`, 0 or 1) say, in one nearest-neighbour resampling.
 pub fn rotate(x: &Tensor, degrees: &Tensor, hflip: Option<&Tensor>, vflip: Option<&Tensor>) -> Result<Tensor> {
     let shape = x.shape()?;
     let n = shape[0];
-    let radians = degrees.cast(Kind::Float)?.binary_scalar(std::f64::consts::PI / 180.0, Binary::Mul)?.reshape(&[n, 1])?;
-    let (c, s) = (radians.unary(Unary::Cos)?, radians.unary(Unary::Sin)?);
+    let radians = degrees.to_kind(Kind::Float)?.mul_scalar(std::f64::consts::PI / 180.0)?.reshape(&[n, 1])?;
+    let (c, s) = (radians.cos()?, radians.sin()?);
     // Flipping the output axis x (or y) is sampling at -x (or -y): a sign on that column.
     let sign = |flag: Option<&Tensor>| -> Result<Tensor> {
         match flag {
-            Some(f) => f.cast(Kind::Float)?.reshape(&[n, 1])?.binary_scalar(-2.0, Binary::Mul)?.binary_scalar(1.0, Binary::Add),
+            Some(f) => f.to_kind(Kind::Float)?.reshape(&[n, 1])?.mul_scalar(-2.0)?.add_scalar(1.0),
             None => Tensor::full(&[n, 1], 1.0, Kind::Float, x.device()?),
         }
     };
@@ -27,7 +27,7 @@ pub fn rotate(x: &Tensor, degrees: &Tensor, hflip: Option<&Tensor>, vflip: Optio
     // counter-clockwise on screen: M^-1 = [[cos, -sin], [sin, cos]].
     let zero = Tensor::zeros(&[n, 1], Kind::Float, x.device()?)?;
     let theta = Tensor::cat(
-        &[&c.mul(&fx)?, &s.mul(&fy)?.unary(Unary::Neg)?, &zero, &s.mul(&fx)?, &c.mul(&fy)?, &zero],
+        &[&c.mul(&fx)?, &s.mul(&fy)?.neg()?, &zero, &s.mul(&fx)?, &c.mul(&fy)?, &zero],
         1,
     )?
     .reshape(&[n, 2, 3])?;

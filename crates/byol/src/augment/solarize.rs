@@ -1,6 +1,6 @@
 //! Random solarization (Lightly's `RandomSolarization(prob)`, PIL's `ImageOps.solarize` with
 //! threshold 128): every value at or above the threshold is inverted.
-use torch::{Binary, Result, Tensor, Unary};
+use torch::{Result, Tensor};
 
 /// PIL's threshold 128 of 255, on images in `[0, 1]`.
 pub const THRESHOLD: f64 = 128.0 / 255.0;
@@ -9,11 +9,11 @@ pub const THRESHOLD: f64 = 128.0 / 255.0;
 pub fn solarize(x: &Tensor, flag: &Tensor, threshold: f64) -> Result<Tensor> {
     // |x - m| with m = 1 where a value inverts: 1 - x there, x elsewhere. m is
     // clamp(sign(x - threshold) + 2 flag - 1, 0, 1), without bool tensors (slow on CPU).
-    let m = x.binary_scalar(threshold, Binary::Sub)?;
-    m.unary_(Unary::Sign)?;
-    m.add_(&flag.reshape(&[-1, 1, 1, 1])?.binary_scalar(2.0, Binary::Mul)?.binary_scalar(-1.0, Binary::Add)?, 1.0)?;
+    let m = x.sub_scalar(threshold)?;
+    m.sign_()?;
+    m.add_(&flag.reshape(&[-1, 1, 1, 1])?.mul_scalar(2.0)?.add_scalar(-1.0)?)?;
     m.clamp_(Some(0.0), Some(1.0))?;
     let out = x.sub(&m)?;
-    out.unary_(Unary::Abs)?;
+    out.abs_()?;
     Ok(out)
 }

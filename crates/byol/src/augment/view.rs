@@ -17,7 +17,7 @@ use crate::augment::random_resized_crop::{self as rrc, CropBoxes};
 use crate::augment::rotation;
 use crate::augment::solarize;
 use crate::augment::{column, columns, workers};
-use torch::{Binary, Device, Generator, Kind, Result, Tensor, TorchError};
+use torch::{Device, Generator, ImageLayout, Kind, Result, Tensor, TorchError};
 
 // Where each transform's uniform numbers sit in a view's draw.
 const CROP: i64 = 0;
@@ -32,15 +32,6 @@ const SIGMA: i64 = BLUR + 1;
 const SOLARIZE: i64 = SIGMA + 1;
 /// Uniform numbers one image consumes per view.
 pub const UNIFORMS: i64 = SOLARIZE + 1;
-
-/// How a uint8 batch is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputLayout {
-    /// `[N, H, W, 3]`, as decoded images arrive.
-    Nhwc,
-    /// `[N, 3, H, W]`.
-    Nchw,
-}
 
 /// One view's random parameters for a batch (float64 `[N]` tensors unless noted).
 pub struct ViewParams {
@@ -68,21 +59,21 @@ impl ViewParams {
     /// The parameters made from `u`, float64 `[n, UNIFORMS]` uniforms in [0, 1): every random
     /// choice of a view, so that a captured step can draw them before it and stay replayable.
     pub fn from_uniforms(config: &ViewConfig, u: &Tensor, height: i64, width: i64) -> Result<ViewParams> {
-        let flag = |i: i64, p: f64| column(&u, i)?.lt_scalar_f(p)?.cast(Kind::Double);
-        let boxes = rrc::sample(&columns(&u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
+        let flag = |i: i64, p: f64| column(u, i)?.lt_scalar(p)?.to_kind(Kind::Double);
+        let boxes = rrc::sample(&columns(u, CROP, rrc::DRAWS)?, height, width, (config.min_scale, 1.0), rrc::RATIO)?;
         let rotate = flag(ROTATE, config.rr_prob)?;
         let angle = match config.rr_degrees {
             None => rotate.mul_scalar(90.0)?,
             Some((lo, hi)) => {
-                let a = column(&u, ANGLE)?.binary_scalar(hi - lo, Binary::Mul)?;
-                a.binary_scalar_(lo, Binary::Add)?;
+                let a = column(u, ANGLE)?.mul_scalar(hi - lo)?;
+                a.add_scalar_(lo)?;
                 a.mul(&rotate)?
             }
         };
-        let jitter = color_jitter::sample(&columns(&u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
+        let jitter = color_jitter::sample(&columns(u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
         let (lo, hi) = config.sigmas;
-        let sigma = column(&u, SIGMA)?.binary_scalar(hi - lo, Binary::Mul)?;
-        sigma.binary_scalar_(lo, Binary::Add)?;
+        let sigma = column(u, SIGMA)?.mul_scalar(hi - lo)?;
+        sigma.add_scalar_(lo)?;
         Ok(ViewParams {
             boxes,
             rotate,
@@ -145,7 +136,7 @@ struct Pipeline<'a> {
 }
 
 fn float(t: &Tensor) -> Result<Tensor> {
-    t.cast(Kind::Float)
+    t.to_kind(Kind::Float)
 }
 
 impl<'a> Pipeline<'a> {
@@ -261,18 +252,18 @@ impl Drop for SingleThreaded {
 }
 
 /// Turns libtorch's CUDA synchronisation check to "error" until dropped.
-struct SyncCheck(Option<torch::SyncDebug>);
+struct SyncCheck(Option<torch::cuda::SyncDebug>);
 
 impl SyncCheck {
     fn new(on: bool) -> Result<SyncCheck> {
-        Ok(SyncCheck(if on { Some(torch::cuda_sync_debug_mode(torch::SyncDebug::Error)?) } else { None }))
+        Ok(SyncCheck(if on { Some(torch::cuda::cuda_sync_debug_mode(torch::cuda::SyncDebug::Error)?) } else { None }))
     }
 }
 
 impl Drop for SyncCheck {
     fn drop(&mut self) {
         if let Some(previous) = self.0 {
-            let _ = torch::cuda_sync_debug_mode(previous);
+            let _ = torch::cuda::cuda_sync_debug_mode(previous);
         }
     }
 }
@@ -295,8 +286,8 @@ impl Augmenter {
         config.validate().map_err(AugmentError::Config)?;
         let generator = Generator::new(seed, device)?;
         let normalization = [
+            Normalization::new(config.view0.normalize.as_ref(), device)?,
             Normalization::new(config.view1.normalize.as_ref(), device)?,
-            Normalization::new(config.view2.normalize.as_ref(), device)?,
         ];
         let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
         Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None, cpu_grouping: true, cuda_sync_check: false })
@@ -323,9 +314,9 @@ impl Augmenter {
     /// Both views' parameters for `n` images of `height x width`, drawn as [`Augmenter::views`]
     /// draws them (so it advances the generator the same way).
     pub fn draw(&self, n: i64, height: i64, width: i64) -> Result<(ViewParams, ViewParams)> {
-        let first = ViewParams::draw(&self.config.view1, n, height, width, &self.generator, self.device)?;
-        let second = ViewParams::draw(&self.config.view2, n, height, width, &self.generator, self.device)?;
-        Ok((first, second))
+        let view0 = ViewParams::draw(&self.config.view0, n, height, width, &self.generator, self.device)?;
+        let view1 = ViewParams::draw(&self.config.view1, n, height, width, &self.generator, self.device)?;
+        Ok((view0, view1))
     }
 
     /// Fills `uniforms` (float64 `[N, UNIFORMS]` each, on this device) with the next draws of
@@ -338,20 +329,20 @@ impl Augmenter {
 
     /// The two views of a uint8 batch made from `uniforms` (see [`Augmenter::draw_uniforms_into`]):
     /// the same views as [`Augmenter::views`] makes after the same draws.
-    pub fn views_from_uniforms(&self, images: &Tensor, layout: InputLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
+    pub fn views_from_uniforms(&self, images: &Tensor, layout: ImageLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
         let (_, h, w) = check_images(images, layout)?;
         // The parameters too are made single-threaded, as in `views`.
         let single = SingleThreaded::new(self.device)?;
         let params = (
-            ViewParams::from_uniforms(&self.config.view1, &uniforms.0, h, w)?,
-            ViewParams::from_uniforms(&self.config.view2, &uniforms.1, h, w)?,
+            ViewParams::from_uniforms(&self.config.view0, &uniforms.0, h, w)?,
+            ViewParams::from_uniforms(&self.config.view1, &uniforms.1, h, w)?,
         );
         self.run(images, layout, &params, single.threads)
     }
 
     /// The two normalised views (`[N, 3, S, S]`, float32 or bfloat16) of a uint8 batch on this
     /// augmenter's device.
-    pub fn views(&self, images: &Tensor, layout: InputLayout) -> Result<(Tensor, Tensor)> {
+    pub fn views(&self, images: &Tensor, layout: ImageLayout) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
         // On CPU the calling thread runs its (small) operations single-threaded too: an OpenMP
         // region here would leave its team spinning next to the chunk workers.
@@ -362,24 +353,22 @@ impl Augmenter {
     }
 
     /// The two views of a uint8 batch on given parameters (from [`Augmenter::draw`]).
-    pub fn apply(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
+    pub fn apply(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
         let single = SingleThreaded::new(self.device)?;
         self.run(images, layout, params, single.threads)
     }
 
     /// `apply` with the caller's intra-op thread count (the CPU workers to use).
-    fn run(&self, images: &Tensor, layout: InputLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
+    fn run(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
-        let images = &images.to_device(self.device)?;
-        let kind = match self.config.output {
-            OutputType::Float32 => Kind::Float,
-            OutputType::BFloat16 => Kind::BFloat16,
-        };
-        let views = [&self.config.view1, &self.config.view2];
-        let outputs = views
-            .iter()
-            .map(|v| Tensor::empty(&[n, 3, v.input_size, v.input_size], kind, self.device))
-            .collect::<Result<Vec<_>>>()?;
+        let plan = self.plan(params, n, h, w)?;
+        self.execute(&plan, &images.to_device(self.device)?, layout, threads)
+    }
+
+    /// How both views of `n` images of `h x w` go through their pipelines, given their random
+    /// parameters: each view's pipeline, the order of its images and the chunks of that order.
+    fn plan(&self, params: &(ViewParams, ViewParams), n: i64, h: i64, w: i64) -> Result<Plan<'_>> {
+        let views = [&self.config.view0, &self.config.view1];
         let largest = views.iter().map(|v| v.input_size * v.input_size).max().unwrap_or(1).max(h * w) * 3;
         let chunk = self.chunk_elements.map_or(n, |e| (e / largest).clamp(1, n.max(1)));
         // Each view's images, in an order of its own: on CPU, grouped by the colour-jitter
@@ -387,60 +376,53 @@ impl Augmenter {
         // by whether they are blurred, so that every chunk runs only its group's steps. On CUDA
         // every image runs every step (masked), which needs no host-side look at the parameters.
         let grouped = !self.device.is_cuda() && self.cpu_grouping;
-        let mut runs = Vec::new();
-        for (v, view_params) in [&params.0, &params.1].into_iter().enumerate() {
-            let jitter = views[v].cj_prob > 0.0 && views[v].cj_strength > 0.0;
-            let blur = views[v].gaussian_blur > 0.0 && views[v].sigmas.1 > 0.0;
-            let (order, items) = if grouped && (jitter || blur) {
-                // per image: the jitter stages it needs and whether it is blurred
-                let stages = if jitter { view_params.jitter.stages()? } else { vec![Stages::None; n as usize] };
-                let blurred: Vec<bool> = if blur {
-                    view_params.blur_sigma.to_f32_vec()?.iter().map(|&s| s > 0.0).collect()
-                } else {
-                    vec![false; n as usize]
-                };
-                let key = |i: usize| {
-                    let s = match stages[i] {
-                        Stages::HueAt(p) => p,
-                        _ => 4,
-                    };
-                    2 * s + blurred[i] as i64
-                };
-                let mut order: Vec<usize> = (0..n as usize).collect();
-                order.sort_by_key(|&i| key(i));
-                let mut items = Vec::new();
-                let mut start = 0;
-                while start < order.len() {
-                    let group = key(order[start]);
-                    let end = (start..order.len()).find(|&i| key(order[i]) != group).unwrap_or(order.len());
-                    let step = Step { stages: stages[order[start]], blur: blurred[order[start]] };
-                    for s in (start..end).step_by(chunk as usize) {
-                        items.push((s as i64, chunk.min((end - s) as i64), step));
-                    }
-                    start = end;
-                }
+        let plan_view = |v: usize, view_params: &ViewParams| -> Result<ViewPlan<'_>> {
+            let config = views[v];
+            let jitter = config.cj_prob > 0.0 && config.cj_strength > 0.0;
+            let blur = config.gaussian_blur > 0.0 && config.sigmas.1 > 0.0;
+            let (order, chunks) = if grouped && (jitter || blur) {
+                let (order, chunks) = group_by_steps(view_params, n, jitter, blur, chunk)?;
                 let index: Vec<i64> = order.iter().map(|&i| i as i64).collect();
-                (Some(Tensor::from_i64(&index, &[n], self.device)?), items)
+                (Some(Tensor::from_i64(&index, &[n], self.device)?), chunks)
             } else {
                 let step = Step { stages: Stages::All, blur: true };
-                (None, (0..n).step_by(chunk as usize).map(|s| (s, chunk.min(n - s), step)).collect())
+                (None, (0..n).step_by(chunk as usize).map(|s| Chunk { start: s, len: chunk.min(n - s), step }).collect())
             };
             let selected = order.as_ref().map(|o| view_params.select(o)).transpose()?;
-            let pipeline = Pipeline::new(views[v], selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
-            runs.push((pipeline, order, items));
-        }
-        let work: Vec<(usize, (i64, i64, Step))> =
-            runs.iter().enumerate().flat_map(|(v, run)| run.2.iter().map(move |&item| (v, item))).collect();
-        let run_item = |(v, (start, len, step)): (usize, (i64, i64, Step))| -> Result<()> {
-            let (pipeline, order, _) = &runs[v];
+            let pipeline = Pipeline::new(config, selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
+            Ok(ViewPlan { pipeline, order, chunks })
+        };
+        Ok(Plan { views: [plan_view(0, &params.0)?, plan_view(1, &params.1)?], n, height: h, width: w })
+    }
+
+    /// Runs a plan on the images (on this device): every chunk of both views, on CPU shared by
+    /// `threads` workers; each chunk writes its own rows of the outputs.
+    fn execute(&self, plan: &Plan<'_>, images: &Tensor, layout: ImageLayout, threads: usize) -> Result<(Tensor, Tensor)> {
+        let (n, h, w) = (plan.n, plan.height, plan.width);
+        let kind = match self.config.output {
+            OutputType::Float32 => Kind::Float,
+            OutputType::BFloat16 => Kind::BFloat16,
+        };
+        let outputs = plan
+            .views
+            .iter()
+            .map(|v| {
+                let size = v.pipeline.config.input_size;
+                Tensor::empty(&[n, 3, size, size], kind, self.device)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let work: Vec<(usize, Chunk)> =
+            plan.views.iter().enumerate().flat_map(|(v, view)| view.chunks.iter().map(move |&c| (v, c))).collect();
+        let run_chunk = |(v, Chunk { start, len, step }): (usize, Chunk)| -> Result<()> {
+            let ViewPlan { pipeline, order, .. } = &plan.views[v];
             let rows = order.as_ref().map(|o| o.narrow(0, start, len)).transpose()?;
             let source = match &rows {
                 Some(r) => images.index_select(0, r)?,
                 None => images.narrow(0, start, len)?,
             };
             let planar = match layout {
-                InputLayout::Nhwc => source.permute(&[0, 3, 1, 2])?,
-                InputLayout::Nchw => source,
+                ImageLayout::Nhwc => source.permute(&[0, 3, 1, 2])?,
+                ImageLayout::Nchw => source,
             };
             // uint8 to float32 [len, 3, W, H] (transposed: the resampling's first pass gathers
             // columns as rows) in one copy
@@ -450,7 +432,7 @@ impl Augmenter {
             match &rows {
                 None => pipeline.normalization.write(&y, &outputs[v].narrow(0, start, len)?),
                 Some(r) => {
-                    let size = views[v].input_size;
+                    let size = pipeline.config.input_size;
                     let normalised = Tensor::empty(&[len, 3, size, size], kind, self.device)?;
                     pipeline.normalization.write(&y, &normalised)?;
                     outputs[v].index_copy_(0, r, &normalised)
@@ -461,43 +443,101 @@ impl Augmenter {
             Device::Cpu => self.cpu_workers.unwrap_or(threads).min(work.len()),
             _ => 1,
         };
-        if workers <= 1 {
-            work.iter().try_for_each(|&item| run_item(item))?;
-        } else {
-            // CPU: the items go to `workers` threads, each running its operations single-threaded
-            // (see `workers`); the first error wins.
-            let failure: std::sync::Mutex<Option<TorchError>> = std::sync::Mutex::new(None);
-            let job = |worker: usize| {
-                for &item in work.iter().skip(worker).step_by(workers) {
-                    if let Err(e) = run_item(item) {
-                        failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                        return;
-                    }
-                }
-            };
-            let shared = SharedForChunks(&job);
-            workers::run(workers, &|worker| shared.call(worker));
-            if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-                return Err(e);
-            }
-        }
+        on_workers(workers, &work, run_chunk)?;
         let mut outputs = outputs.into_iter();
         Ok((outputs.next().unwrap(), outputs.next().unwrap()))
     }
 }
 
+/// Both views of a batch of `n` images of `height x width`, planned.
+struct Plan<'a> {
+    views: [ViewPlan<'a>; 2],
+    n: i64,
+    height: i64,
+    width: i64,
+}
+
+/// One view's part of a plan: its pipeline, the order its images go through in (None: as they
+/// are), and the chunks of that order.
+struct ViewPlan<'a> {
+    pipeline: Pipeline<'a>,
+    order: Option<Tensor>,
+    chunks: Vec<Chunk>,
+}
+
+/// Images `start .. start + len` of a view's order, and the per-image steps they need.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    start: i64,
+    len: i64,
+    step: Step,
+}
+
+/// The images of a view grouped by the jitter stages they need and by whether they are blurred
+/// (read from the parameters on the host, which costs nothing on CPU): the order, and chunks of
+/// at most `chunk` images that each stay within one group.
+fn group_by_steps(params: &ViewParams, n: i64, jitter: bool, blur: bool, chunk: i64) -> Result<(Vec<usize>, Vec<Chunk>)> {
+    let stages = if jitter { params.jitter.stages()? } else { vec![Stages::None; n as usize] };
+    let blurred: Vec<bool> =
+        if blur { params.blur_sigma.to_f32_vec()?.iter().map(|&s| s > 0.0).collect() } else { vec![false; n as usize] };
+    let key = |i: usize| {
+        let s = match stages[i] {
+            Stages::HueAt(p) => p,
+            _ => 4,
+        };
+        2 * s + blurred[i] as i64
+    };
+    let mut order: Vec<usize> = (0..n as usize).collect();
+    order.sort_by_key(|&i| key(i));
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let group = key(order[start]);
+        let end = (start..order.len()).find(|&i| key(order[i]) != group).unwrap_or(order.len());
+        let step = Step { stages: stages[order[start]], blur: blurred[order[start]] };
+        for s in (start..end).step_by(chunk as usize) {
+            chunks.push(Chunk { start: s as i64, len: chunk.min((end - s) as i64), step });
+        }
+        start = end;
+    }
+    Ok((order, chunks))
+}
+
+/// `f` of every item, on `workers` threads when more than one (CPU: each runs its operations
+/// single-threaded, see `workers`), else on this thread. The first error wins.
+fn on_workers<T: Copy + Sync>(workers: usize, items: &[T], f: impl Fn(T) -> Result<()>) -> Result<()> {
+    if workers <= 1 {
+        return items.iter().try_for_each(|&item| f(item));
+    }
+    let failure: std::sync::Mutex<Option<TorchError>> = std::sync::Mutex::new(None);
+    let job = |worker: usize| {
+        for &item in items.iter().skip(worker).step_by(workers) {
+            if let Err(e) = f(item) {
+                failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                return;
+            }
+        }
+    };
+    let shared = SharedForChunks(&job);
+    workers::run(workers, &|worker| shared.call(worker));
+    match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// `[N, H, W, 3]` or `[N, 3, H, W]` uint8 images: `(N, H, W)`.
-pub fn check_images(images: &Tensor, layout: InputLayout) -> Result<(i64, i64, i64)> {
+pub fn check_images(images: &Tensor, layout: ImageLayout) -> Result<(i64, i64, i64)> {
     if images.kind()? != Kind::Uint8 {
         return Err(TorchError::new(format!("images must be uint8, got {}", images.kind()?.name())));
     }
     let s = images.shape()?;
-    let ok = s.len() == 4 && s[if layout == InputLayout::Nhwc { 3 } else { 1 }] == 3;
+    let ok = s.len() == 4 && s[if layout == ImageLayout::Nhwc { 3 } else { 1 }] == 3;
     if !ok {
-        let expected = if layout == InputLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
+        let expected = if layout == ImageLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
         return Err(TorchError::new(format!("images must have shape {expected}, got {s:?}")));
     }
-    let (h, w) = if layout == InputLayout::Nhwc { (s[1], s[2]) } else { (s[2], s[3]) };
+    let (h, w) = if layout == ImageLayout::Nhwc { (s[1], s[2]) } else { (s[2], s[3]) };
     if h < 1 || w < 1 {
         return Err(TorchError::new(format!("images must have at least one pixel, got {s:?}")));
     }
@@ -524,14 +564,4 @@ impl std::fmt::Display for AugmentError {
             AugmentError::Torch(e) => e.fmt(f),
         }
     }
-}
-
-/// A pipeline on float images in `[0, 1]` without chunking, for tests of the composition.
-pub fn run_view(config: &ViewConfig, x: &Tensor, params: &ViewParams) -> Result<Tensor> {
-    let shape = x.shape()?;
-    let device = x.device()?;
-    let normalization = Normalization::new(config.normalize.as_ref(), device)?;
-    let pipeline = Pipeline::new(config, params, shape[2], shape[3], 1.0, &normalization)?;
-    let y = pipeline.transform(&x.transpose(2, 3)?.contiguous()?, 0, shape[0], Step { stages: Stages::All, blur: true })?;
-    normalization.apply(&y)
 }

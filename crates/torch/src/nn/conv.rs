@@ -22,7 +22,7 @@ impl Conv2d {
         if shape.len() == 4 && shape[2] == 1 && shape[3] == 1 && 2 * self.padding + 1 == self.kernel {
             return self.centre_tap(x, shape[0]);
         }
-        x.conv2d(&self.weight, None, self.stride, self.padding)
+        x.conv2d(&self.weight, None, [self.stride; 2], [self.padding; 2], 1)
     }
 
     /// On a 1x1 map with the kernel centred by its padding, only the centre tap meets the input
