@@ -11,9 +11,9 @@ import { classImages, TINY_MODEL } from './data.fixtures'
 type Kind = 'model' | 'dataset' | 'augmenter' | 'trainer' | 'losses'
 
 const EXPECTED: Record<Kind, string> = {
-  model: 'a model handle returned by createByol',
+  model: 'a model handle returned by byolCreate',
   dataset: 'a dataset handle returned by datasetCreate or datasetLoad',
-  augmenter: 'an augmenter handle returned by createAugmenter',
+  augmenter: 'an augmenter handle returned by augmenterCreate',
   trainer: 'a trainer handle returned by trainerCreate',
   losses: 'the losses handle of a trainerRun result',
 }

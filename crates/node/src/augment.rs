@@ -21,14 +21,14 @@ pub(crate) struct AugmenterHandle {
     pub(crate) augmenter: Arc<Mutex<Augmenter>>,
 }
 
-/// The augmenter behind a handle made by `createAugmenter` (for other bindings, such as a
+/// The augmenter behind a handle made by `augmenterCreate` (for other bindings, such as a
 /// training step that augments natively).
 pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a AugmenterHandle> {
     env.handle(value, name)
 }
 
 impl Handle for AugmenterHandle {
-    const KIND: &'static str = "an augmenter handle returned by createAugmenter";
+    const KIND: &'static str = "an augmenter handle returned by augmenterCreate";
     const TAG: u64 = 0x6279_6f6c_6175_676d; // "byolaugm"
 }
 
@@ -118,7 +118,7 @@ fn override_view(env: &Env, value: Value, path: &str, v: &mut ViewConfig) -> JsR
     Ok(())
 }
 
-/// Reads `createAugmenter`'s options: `preset`, top-level view fields (both views), `view1` and
+/// Reads `augmenterCreate`'s options: `preset`, top-level view fields (both views), `view1` and
 /// `view2` (one view each), `dtype`; validates the result, naming the field on error.
 pub(crate) fn parse_config(env: &Env, value: Value) -> JsResult<AugmentConfig> {
     let o = Options::new(env, value, "options")?;
@@ -228,13 +228,13 @@ fn config_json(env: &Env, config: &AugmentConfig) -> JsResult<Value> {
     Ok(o)
 }
 
-/// `resolveAugmentOptions(options) -> { view1, view2, dtype }`: the configuration a preset and
+/// `augmentResolveOptions(options) -> { view1, view2, dtype }`: the configuration a preset and
 /// overrides give (validated, synchronously).
 pub fn resolve(env: &Env, args: &[Value]) -> JsResult<Value> {
     config_json(env, &parse_config(env, args[0])?)
 }
 
-/// `createAugmenter(options) -> Promise<AugmenterHandle>`; `options.seed` (default 0),
+/// `augmenterCreate(options) -> Promise<AugmenterHandle>`; `options.seed` (default 0),
 /// `options.device` (default cpu), `options.cudaSyncCheck` (a diagnostic for tests: on CUDA,
 /// views fail if anything in them makes the host wait for the device) and `options.cpuGrouping`
 /// (default true; false runs every jitter stage on every image on CPU too, as CUDA does)
@@ -246,7 +246,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let device = crate::config::device(&o.string("device", "cpu")?)?;
     let cuda_sync_check = o.boolean("cudaSyncCheck", false)?;
     let cpu_grouping = o.boolean("cpuGrouping", true)?;
-    spawn(env, "byol.createAugmenter", move || {
+    spawn(env, "byol.augmenterCreate", move || {
         let mut augmenter = Augmenter::new(config, seed, device).map_err(|e| match e {
             AugmentError::Config(c) => JsError::range_error(c.to_string()),
             AugmentError::Torch(t) => JsError::from(t),
@@ -278,7 +278,7 @@ fn image_batch(env: &Env, value: Value, layout: ImageLayout) -> JsResult<HostTen
     Ok(t)
 }
 
-/// `augmentViews(augmenter, images, { layout }) -> Promise<{ view0, view1 }>`: uint8 images
+/// `augmenterViews(augmenter, images, { layout }) -> Promise<{ view0, view1 }>`: uint8 images
 /// (`Uint8Array`, `[N, H, W, 3]` or `[N, 3, H, W]`) to the two normalised views `[N, 3, S, S]`
 /// (float32; bfloat16 views come back as float32).
 pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
@@ -286,7 +286,7 @@ pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
     let layout = layout(env, args[2])?;
     let images = image_batch(env, args[1], layout)?;
     let (augmenter, device) = (h.augmenter.clone(), h.device);
-    spawn(env, "byol.augmentViews", move || {
+    spawn(env, "byol.augmenterViews", move || {
         let (v0, v1) = lock(&augmenter).views(&images.to_tensor(device)?, layout)?;
         // CUDA and bfloat16 views come to the host here, off the JavaScript thread
         let to_host = |t: Tensor| -> torch::Result<Tensor> {
@@ -328,8 +328,8 @@ fn params_host(p: &ViewParams) -> torch::Result<Vec<(&'static str, HostTensor)>>
     ])
 }
 
-/// `augmentParams(augmenter, n, height, width) -> Promise<{ view1, view2 }>`: the random
-/// parameters `augmentViews` would draw next for `n` images of `height x width` (advancing the
+/// `augmenterParams(augmenter, n, height, width) -> Promise<{ view1, view2 }>`: the random
+/// parameters `augmenterViews` would draw next for `n` images of `height x width` (advancing the
 /// generator the same way): crop boxes, flags and jitter factors per image.
 pub fn params(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = handle(env, args[0], "augmenter")?;
@@ -342,7 +342,7 @@ pub fn params(env: &Env, args: &[Value]) -> JsResult<Value> {
     };
     let (n, height, width) = (count(1, "n", 1e7)?, count(2, "height", 65536.0)?, count(3, "width", 65536.0)?);
     let augmenter = h.augmenter.clone();
-    spawn(env, "byol.augmentParams", move || {
+    spawn(env, "byol.augmenterParams", move || {
         let a = lock(&augmenter);
         let (p0, p1) = a.draw(n, height, width)?;
         let (p0, p1) = (params_host(&p0)?, params_host(&p1)?);

@@ -1,4 +1,4 @@
-//! The model options object of `createByol`, validated into a `ByolConfig`.
+//! The model options object of `byolCreate`, validated into a `ByolConfig`.
 use crate::js::{Env, JsError, JsResult, Value};
 use crate::options::Options;
 use byol::{ByolConfig, Stem};

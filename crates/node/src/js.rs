@@ -41,7 +41,7 @@ pub type JsResult<T> = Result<T, JsError>;
 /// A native object that JavaScript holds as an external. Each kind has its own type tag, so the
 /// addon never reads one kind's memory as another's.
 pub trait Handle: Send + 'static {
-    /// The expected kind, as errors name it: "a model handle returned by createByol".
+    /// The expected kind, as errors name it: "a model handle returned by byolCreate".
     const KIND: &'static str;
     /// The kind's half of the type tag (unique per kind).
     const TAG: u64;

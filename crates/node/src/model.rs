@@ -17,7 +17,7 @@ pub(crate) struct ModelHandle {
 }
 
 impl Handle for ModelHandle {
-    const KIND: &'static str = "a model handle returned by createByol";
+    const KIND: &'static str = "a model handle returned by byolCreate";
     const TAG: u64 = 0x6279_6f6c_6d6f_646c; // "byolmodl"
 }
 
@@ -25,7 +25,7 @@ pub(crate) fn handle(env: &Env, value: Value) -> JsResult<&ModelHandle> {
     env.handle(value, "model")
 }
 
-/// `createByol(options) -> Promise<ModelHandle>`
+/// `byolCreate(options) -> Promise<ModelHandle>`
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let config = crate::config::parse(env, args[0])?;
     spawn(env, "byol.create", move || {

@@ -65,7 +65,7 @@ pub fn set_num_threads(env: &Env, args: &[Value]) -> JsResult<Value> {
     env.undefined()
 }
 
-/// `setCudnnDeterministic(enabled)`: only deterministic cuDNN algorithms from now on (for
+/// `runtimeSetCudnnDeterministic(enabled)`: only deterministic cuDNN algorithms from now on (for
 /// reproducible GPU runs and tests that compare two runs bit for bit).
 pub fn set_cudnn_deterministic(env: &Env, args: &[Value]) -> JsResult<Value> {
     let enabled = env.to_bool(args[0], "enabled")?;
