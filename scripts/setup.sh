@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-packages=(libtorch-dev librust-cc-dev g++ xz-utils)
+packages=(libtorch-dev g++ xz-utils)
 # libtorch's matrix products go to the system's libblas.so.3, which is netlib's reference BLAS
 # unless an optimized one is installed: OpenBLAS doubles the CPU step. Its OpenMP build shares
 # libtorch's OpenMP threads; the pthreads build adds threads of its own and was slower here
