@@ -242,6 +242,14 @@ export function knnPredict(
   options: KnnOptions & { numClasses: number },
 ): Promise<{ predictions: NativeTensor; scores: NativeTensor }>
 
+/** Exact cosine top-k (crates/node/src/similarity.rs): bank rows must be L2-normalised, queries
+ * are normalised here; the `min(k, N)` best rows per query, best first, in blocks of `chunk` queries. */
+export function similarityTopk(
+  bank: NativeTensor,
+  queries: NativeTensor,
+  options: { k: number; chunk?: number },
+): Promise<{ indices: NativeTensor; scores: NativeTensor }>
+
 /* View augmentations (issue 3: crates/node/src/augment.rs) */
 
 /** An opaque handle to a native augmenter (its configuration, device and seeded generator). */

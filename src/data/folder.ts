@@ -180,8 +180,8 @@ async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array)
   await writeFileAtomic(file, [asBytes(prefix), pixels])
 }
 
-/** Decodes one image file to RGB uint8 `[h, w, 3]`, resizing (cover + centre crop) when needed. */
-export async function decodeImage(file: string, h: number, w: number): Promise<Buffer> {
+/** Decodes one image file (or encoded bytes) to RGB uint8 `[h, w, 3]`, resizing (cover + centre crop) when needed. */
+export async function decodeImage(file: string | Uint8Array, h: number, w: number): Promise<Buffer> {
   const { data, info } = await sharp()(file, { failOn: 'warning' })
     .toColourspace('srgb')
     .removeAlpha()

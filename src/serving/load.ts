@@ -1,0 +1,24 @@
+// The model a service embeds with: a Byol instance, a run directory, or exported backbone weights,
+// loaded as `byol embed` loads them (src/cli/model.ts).
+import { loadModel } from '../cli/model'
+import type { Byol, Device } from '../model'
+
+export interface ModelSource {
+  /** A run directory (its checkpoint). */
+  run?: string
+  /** Backbone weights (safetensors with torchvision names, from `byol export`). */
+  weights?: string
+  /** A model already in memory. */
+  model?: Byol
+  /** Where a loaded model runs (default `auto`); ignored for `model`. */
+  device?: Device
+}
+
+export async function loadServingModel(source: ModelSource): Promise<{ model: Byol; imageSize?: number }> {
+  const given = [source.run, source.weights, source.model].filter((s) => s !== undefined).length
+  if (given !== 1) throw new TypeError('give exactly one of run, weights or model')
+  if (source.model) return { model: source.model }
+  const values = { run: source.run, weights: source.weights, device: source.device ?? 'auto' }
+  const { model, imageSize } = await loadModel({ values, positionals: [], help: false }, 'serve')
+  return { model, imageSize }
+}
