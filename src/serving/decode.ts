@@ -12,7 +12,7 @@ export interface RawImage {
 }
 
 /** A file path, an encoded image (JPEG, PNG, WebP, ...), or raw uint8 RGB pixels. */
-export type ImageInput = string | Uint8Array | RawImage
+export type ImageInput = string | Buffer | Uint8Array | RawImage
 
 function isRaw(input: ImageInput): input is RawImage {
   return typeof input === 'object' && !(input instanceof Uint8Array) && input !== null && 'shape' in input
@@ -26,7 +26,7 @@ export async function decodeInput(input: ImageInput, size: number): Promise<Uint
   }
   if (input instanceof Uint8Array && input.length === 0) throw new InvalidImageError('empty image')
   try {
-    return asBytes(await decodeImage(input, size, size))
+    return asBytes(await decodeImage(typeof input === 'string' ? input : asBytes(input), size, size))
   } catch (e) {
     const what = typeof input === 'string' ? input : `${input.length}-byte image`
     throw new InvalidImageError(`cannot decode ${what}: ${(e as Error).message.split('\n')[0]}`)
