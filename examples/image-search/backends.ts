@@ -3,7 +3,7 @@
 //   batch   byol's micro-batching embedder (createEmbedder)
 //   single  one byol `embed()` call per request
 //   onnx    onnxruntime-node running the exported ONNX backbone, one `run()` per request
-import { createEmbedder, embed, OverloadError } from '../../src'
+import { createEmbedder, embed, OverloadError, setNumThreads } from '../../src'
 import type { Byol } from '../../src'
 import { decodeInput } from '../../src/serving/decode'
 import type { ModelSource } from '../../src/serving/load'
@@ -24,6 +24,8 @@ export interface BackendOptions extends ModelSource {
   /** The ONNX file (`byol export --format onnx`) for the `onnx` backend. */
   onnx?: string
   imageSize?: number
+  /** Compute threads: byol's (setNumThreads, process-wide) or onnxruntime's intra-op threads. */
+  threads?: number
   maxBatchSize?: number
   maxDelayMs?: number
   maxQueue?: number
@@ -33,6 +35,7 @@ export interface BackendOptions extends ModelSource {
 export async function createBackend(o: BackendOptions): Promise<Backend> {
   const name = o.backend ?? 'batch'
   const maxQueue = o.maxQueue ?? 1024
+  if (o.threads !== undefined && name !== 'onnx') setNumThreads(o.threads)
   if (name === 'batch') {
     const embedder = await createEmbedder({ ...o, maxQueue })
     return {
@@ -87,7 +90,8 @@ async function onnxRuntime(o: BackendOptions): Promise<Forward> {
   if (!o.onnx) throw new Error('the onnx backend needs --onnx FILE (byol export --format onnx)')
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const ort = require('onnxruntime-node')
-  const session = await ort.InferenceSession.create(o.onnx)
+  const threads = o.threads === undefined ? {} : { intraOpNumThreads: o.threads, interOpNumThreads: 1 }
+  const session = await ort.InferenceSession.create(o.onnx, threads)
   const size = o.imageSize ?? 32
   return {
     imageSize: size,

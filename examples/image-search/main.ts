@@ -14,13 +14,13 @@ const USAGE = `usage: node dist/examples/image-search/main.js (--run DIR | --wei
   --host ADDR           (127.0.0.1)                 --index FILE       load the index from FILE, save it there on exit
   --max-batch-size N    (32)                        --max-delay-ms N   (5)
   --max-queue N         (1024)                      --max-body-bytes N (8388608)
-  --image-size N        (the run's, else 32)
+  --image-size N        (the run's, else 32)        --threads N        compute threads (byol's and onnxruntime's; default: theirs)
   --backend B           batch (default) | single (one embed() per request) | onnx (with --onnx FILE)`
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: Object.fromEntries(
-      ['run', 'weights', 'device', 'port', 'host', 'index', 'max-batch-size', 'max-delay-ms', 'max-queue', 'max-body-bytes', 'image-size', 'backend', 'onnx'].map((k) => [k, { type: 'string' as const }]),
+      ['run', 'weights', 'device', 'port', 'host', 'index', 'threads', 'max-batch-size', 'max-delay-ms', 'max-queue', 'max-body-bytes', 'image-size', 'backend', 'onnx'].map((k) => [k, { type: 'string' as const }]),
     ),
   })
   const int = (name: string) => (v[name] === undefined ? undefined : Number(v[name]))
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     maxDelayMs: int('max-delay-ms'),
     maxQueue: int('max-queue'),
     maxBodyBytes: int('max-body-bytes'),
+    threads: int('threads'),
     index,
   })
   process.stderr.write(`image-search (${service.backend.name}, ${service.backend.imageSize}px) listening on ${service.url}\n`)

@@ -8,7 +8,9 @@ import os = require('os')
 import path = require('path')
 import { asBytes, writeFileAtomic } from '../io'
 import { Dataset, fromFile, fromImages, SkippedImage } from './dataset'
-import { sharp } from './sharp'
+import { decodeImage } from './decode-image'
+
+export { decodeImage }
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp']
 
@@ -178,21 +180,6 @@ async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array)
   prefix.writeUInt32LE(json.length, 8)
   prefix.set(asBytes(json), 12)
   await writeFileAtomic(file, [asBytes(prefix), pixels])
-}
-
-/** Decodes one image file (or encoded bytes) to RGB uint8 `[h, w, 3]`, resizing (cover + centre crop) when needed. */
-export async function decodeImage(file: string | Uint8Array, h: number, w: number): Promise<Buffer> {
-  const { data, info } = await sharp()(file, { failOn: 'warning' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`)
-  if (info.width === w && info.height === h) return data
-  return sharp()(asBytes(data), { raw: { width: info.width, height: info.height, channels: 3 } })
-    .resize(w, h, { fit: 'cover' })
-    .raw()
-    .toBuffer()
 }
 
 /** Decodes every image of a listing into one `[N, h, w, 3]` buffer (in listing order). */

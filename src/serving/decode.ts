@@ -1,7 +1,7 @@
 // One request's image to uint8 RGB `[h, w, 3]` at the model's size. sharp runs its work on
 // libuv's thread pool, so a service's event loop only hands buffers over.
 import { asBytes } from '../io'
-import { decodeImage } from '../data/folder'
+import { decodeImage } from '../data/decode-image'
 import { sharp } from '../data/sharp'
 import { InvalidImageError } from './errors'
 

@@ -5,7 +5,8 @@
 import { modelHandle } from '../handle'
 import type { Byol } from '../model'
 import { native } from '../native'
-import { decodeInput, ImageInput } from './decode'
+import type { ImageInput } from './decode'
+import { DecodePool } from './decode-pool'
 import { EmbedderClosedError, OverloadError } from './errors'
 import { loadServingModel, ModelSource } from './load'
 
@@ -20,6 +21,9 @@ export interface EmbedderOptions extends ModelSource {
   imageSize?: number
   /** L2-normalise every embedding (default false). */
   normalize?: boolean
+  /** Worker threads that decode images (default 1); 0 decodes from the calling thread (sharp
+   * still decodes on libuv's pool, but its per-call JavaScript then runs on the event loop). */
+  decodeThreads?: number
   /** Called after every batch: its size and how long its forward pass took. */
   onBatch?: (size: number, ms: number) => void
 }
@@ -68,13 +72,18 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   if (!(maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be >= 0, got ${options.maxDelayMs}`)
   const loaded = await loadServingModel(options)
   const imageSize = positiveInteger(options.imageSize ?? loaded.imageSize, 32, 'imageSize')
-  return new MicroBatcher(loaded.model, imageSize, { maxBatchSize, maxDelayMs, maxQueue, normalize: options.normalize ?? false, onBatch: options.onBatch })
+  const decodeThreads = options.decodeThreads ?? 1
+  if (!Number.isInteger(decodeThreads) || decodeThreads < 0) throw new RangeError(`decodeThreads must be an integer >= 0, got ${options.decodeThreads}`)
+  const decoder = new DecodePool(decodeThreads)
+  return new MicroBatcher(loaded.model, imageSize, decoder, { maxBatchSize, maxDelayMs, maxQueue, normalize: options.normalize ?? false, onBatch: options.onBatch })
 }
 
 class MicroBatcher implements Embedder {
   /** Accepted, not yet computing: in arrival order, decoded or still decoding. */
   private readonly queue: Request[] = []
   private computing = 0
+  /** Batches whose results are still being handed out. */
+  private delivering = 0
   private timer: NodeJS.Timeout | undefined
   private closed = false
   private drained: (() => void) | undefined
@@ -84,6 +93,7 @@ class MicroBatcher implements Embedder {
   constructor(
     readonly model: Byol,
     readonly imageSize: number,
+    private readonly decoder: DecodePool,
     private readonly o: { maxBatchSize: number; maxDelayMs: number; maxQueue: number; normalize: boolean; onBatch?: (size: number, ms: number) => void },
   ) {}
 
@@ -107,7 +117,7 @@ class MicroBatcher implements Embedder {
         request.onAbort = () => this.fail(request, signal.reason)
         signal.addEventListener('abort', request.onAbort, { once: true })
       }
-      decodeInput(input, this.imageSize).then(
+      this.decoder.decode(input, this.imageSize).then(
         (pixels) => {
           request.pixels = pixels
           this.schedule()
@@ -119,8 +129,12 @@ class MicroBatcher implements Embedder {
 
   async close(): Promise<void> {
     this.closed = true
-    if (this.queue.length === 0 && this.computing === 0) return
-    await new Promise<void>((resolve) => {
+    if (this.queue.length > 0 || this.computing > 0 || this.delivering > 0) await this.drain()
+    await this.decoder.close()
+  }
+
+  private drain(): Promise<void> {
+    return new Promise<void>((resolve) => {
       const previous = this.drained
       this.drained = () => {
         previous?.()
@@ -156,7 +170,7 @@ class MicroBatcher implements Embedder {
     if (this.computing > 0) return
     if (this.queue.length === 0) {
       this.clearTimer()
-      if (this.drained) {
+      if (this.drained && this.delivering === 0) {
         const drained = this.drained
         this.drained = undefined
         drained()
@@ -178,6 +192,25 @@ class MicroBatcher implements Embedder {
     }, this.o.maxDelayMs - waited)
   }
 
+  /** Resolves a batch's requests in order, one per event-loop turn: what each caller does with
+   * its embedding (a service encodes a response) then never holds the loop for a whole batch. */
+  private deliver(batch: Request[], values: Float32Array, dim: number): void {
+    this.delivering++
+    const next = (i: number) => {
+      const r = batch[i]
+      if (!r.done) {
+        this.settle(r)
+        r.resolve(values.slice(i * dim, (i + 1) * dim))
+      }
+      if (i + 1 < batch.length) setImmediate(next, i + 1)
+      else {
+        this.delivering--
+        this.schedule()
+      }
+    }
+    next(0)
+  }
+
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
@@ -194,15 +227,7 @@ class MicroBatcher implements Embedder {
     native
       .byolEmbedImages(modelHandle(this.model), { data, shape: [batch.length, this.imageSize, this.imageSize, 3] }, { batchSize: batch.length, normalize: this.o.normalize })
       .then(
-        (features) => {
-          const dim = features.shape[1]
-          const values = features.data as Float32Array
-          batch.forEach((r, i) => {
-            if (r.done) return
-            this.settle(r)
-            r.resolve(values.slice(i * dim, (i + 1) * dim))
-          })
-        },
+        (features) => this.deliver(batch, features.data as Float32Array, features.shape[1]),
         (e) => {
           for (const r of batch) {
             if (r.done) continue
