@@ -64,6 +64,9 @@ function startService(backend: string, weights: string, onnx: string) {
   const main = path.resolve(__dirname, '..', 'examples', 'image-search', 'main.js')
   const child = fork(main, ['--weights', weights, '--onnx', onnx, '--device', 'cpu', '--backend', backend, '--port', '0', '--image-size', String(SIZE), '--max-queue', '100000', '--threads', args.threads!], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // Tiny images: one libvips thread per decode and a small libuv pool leave the cores to the
+    // forward passes and the event loop (the same for all three configurations).
+    env: { ...process.env, VIPS_CONCURRENCY: process.env.VIPS_CONCURRENCY ?? '1', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' },
   })
   const ask = (lag: 'reset' | 'read') =>
     new Promise<{ p50: number; p99: number; max: number }>((resolve) => {

@@ -39,7 +39,8 @@ export class HnswIndex implements VectorIndex {
   private readonly graph: Hnsw
   private readonly labels = new Map<string, number>()
   private readonly ids: Array<string | undefined> = []
-  private readonly efSearch: number
+  /** Candidates while searching (at least k is used); may be changed between searches. */
+  efSearch: number
 
   constructor(readonly dim: number, options: HnswOptions = {}) {
     const { HierarchicalNSW } = loadHnswlib()
