@@ -224,8 +224,10 @@ class MicroBatcher implements Embedder {
     batch.forEach((r, i) => data.set(r.pixels!, i * bytes))
     this.computing = batch.length
     const started = performance.now()
-    native
-      .byolEmbedImages(modelHandle(this.model), { data, shape: [batch.length, this.imageSize, this.imageSize, 3] }, { batchSize: batch.length, normalize: this.o.normalize })
+    // A native call that throws at once (a disposed model) must fail the batch, not the queue.
+    const computed = (async () =>
+      native.byolEmbedImages(modelHandle(this.model), { data, shape: [batch.length, this.imageSize, this.imageSize, 3] }, { batchSize: batch.length, normalize: this.o.normalize }))()
+    computed
       .then(
         (features) => this.deliver(batch, features.data as Float32Array, features.shape[1]),
         (e) => {
