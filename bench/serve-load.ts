@@ -4,7 +4,8 @@
 //   batch   byol's micro-batching embedder
 //   single  one byol `embed()` call per request
 //   onnx    onnxruntime-node running the exported ONNX model, one `run()` per request
-// Usage: node dist/bench/serve-load.js [--seconds 6] [--clients 1,16,64] [--threads 1] [--json FILE]
+// Usage: node dist/bench/serve-load.js [--seconds 6] [--clients 1,16,64] [--threads 1]
+//          [--max-batch-size 32] [--backends batch,single,onnx] [--json FILE]
 // --threads: compute threads of byol and of onnxruntime alike (default 1: on 2 cores, one core
 // computes while the other runs the event loop, HTTP and decoding).
 // Default model: byol's default (ResNet-18, imagenet stem, width 64) at 32x32 pixels, JPEG uploads.
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '32' },
     threads: { type: 'string', default: '1' },
     backends: { type: 'string', default: 'batch,single,onnx' },
+    'max-batch-size': { type: 'string', default: '32' },
     json: { type: 'string' },
   },
 })
@@ -62,7 +64,7 @@ async function jpegs(n: number): Promise<Buffer[]> {
 
 function startService(backend: string, weights: string, onnx: string) {
   const main = path.resolve(__dirname, '..', 'examples', 'image-search', 'main.js')
-  const child = fork(main, ['--weights', weights, '--onnx', onnx, '--device', 'cpu', '--backend', backend, '--port', '0', '--image-size', String(SIZE), '--max-queue', '100000', '--threads', args.threads!], {
+  const child = fork(main, ['--weights', weights, '--onnx', onnx, '--device', 'cpu', '--backend', backend, '--port', '0', '--image-size', String(SIZE), '--max-queue', '100000', '--threads', args.threads!, '--max-batch-size', args['max-batch-size']!], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // Tiny images: one libvips thread per decode and a small libuv pool leave the cores to the
     // forward passes and the event loop (the same for all three configurations).
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
   const bodies = await jpegs(64)
   const info = runtimeInfo()
   process.stderr.write(`serve-load: ResNet-18 (imagenet stem, width 64), ${SIZE}x${SIZE} JPEG uploads, ${SECONDS} s per load, clients ${CLIENTS.join('/')}; ` +
-    `${os.cpus().length} CPUs (${os.cpus()[0].model}), libtorch ${info.libtorch}, ${args.threads} compute threads, BLAS ${info.blas.name}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
+    `${os.cpus().length} CPUs (${os.cpus()[0].model}), libtorch ${info.libtorch}, ${args.threads} compute threads, embedder maxBatchSize ${args['max-batch-size']}, BLAS ${info.blas.name}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
   const rows: Row[] = []
   for (const backend of BACKENDS) {
     const service = startService(backend, weights, onnx)
