@@ -76,6 +76,10 @@ test('train prints Lightly\'s epoch lines and the kNN accuracy; the run director
   t.is(byol(['export', '--run', out, '--out', exported]).code, 0)
   const keys = [...(await readSafetensors(exported)).tensors.keys()]
   t.true(keys.includes('layer4.1.bn2.running_var') && !keys.some((k) => k.startsWith('backbone.') || k.startsWith('fc.')))
+  const onnx = path.join(out, '..', 'exported.onnx')
+  t.is(byol(['export', '--run', out, '--format', 'onnx', '--out', onnx]).code, 0)
+  t.deepEqual([...fs.readFileSync(onnx).subarray(0, 2)], [0x08, 0x07], 'an ONNX ModelProto starts with its IR version (7)')
+  t.is(byol(['export', '--run', out, '--format', 'tflite']).code, 2)
   const ev = byol(['eval', '--run', out, '--data', await data(), '--json', '--device', 'cpu'])
   t.is(ev.code, 0, ev.stderr)
   const report = JSON.parse(ev.stdout)

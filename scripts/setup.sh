@@ -16,6 +16,8 @@ packages+=(libopenblas0-openmp)
 # python3-torch/torchvision are the PyTorch reference: the safetensors round-trip test and the
 # benchmarks use them, the fixture generators too.
 packages+=(python3-torch python3-torchvision python3-pil)
+# python3-onnx: onnx.checker.check_model in the ONNX export test (__test__/onnx.test.ts).
+packages+=(python3-onnx)
 command -v cargo >/dev/null || packages+=(cargo)
 # CI checks the Rust's formatting and lints it (.ci/run): Debian's rustfmt and clippy match its
 # cargo; a rustup toolchain brings its own.
@@ -47,7 +49,11 @@ fi
 # npm packages: reinstall only when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # hnswlib-node (a devDependency, for the approximate index's test) compiles with node-gyp, which
+  # finds Node's headers offline in Debian's nodejs package (/usr/include/node) through nodedir;
+  # .npmrc keeps onnxruntime-node's postinstall from downloading a CUDA provider.
+  [ -f /usr/include/node/node_api.h ] && export npm_config_nodedir=${npm_config_nodedir:-/usr}
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 
 echo "setup: building the native addon"

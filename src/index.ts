@@ -35,3 +35,13 @@ export { Augmenter, AUGMENT_PRESETS, resolveAugmentOptions } from './data/augmen
 export type { AugmentConfig, AugmentOptions, AugmentPreset, ResolvedView, ViewOptions, ViewParams } from './data/augmenter'
 export { previewAugmentations } from './data/augmentation-preview'
 export type { PreviewOptions, PreviewResult } from './data/augmentation-preview'
+// Serving: micro-batching embedder, similarity index, ONNX export (issue 14)
+export { createEmbedder } from './serving/embedder'
+export type { Embedder, EmbedderOptions, EmbedderStats } from './serving/embedder'
+export { OverloadError, InvalidImageError, EmbedderClosedError } from './serving/errors'
+export type { ImageInput, RawImage } from './serving/decode'
+export { SimilarityIndex } from './serving/similarity-index'
+export type { Match, VectorIndex, Vectors } from './serving/similarity-index'
+export { HnswIndex } from './serving/hnsw-index'
+export type { HnswOptions } from './serving/hnsw-index'
+export { exportOnnx, encodeOnnx, ONNX_OPSET } from './export/onnx'

@@ -8,7 +8,9 @@ import os = require('os')
 import path = require('path')
 import { asBytes, removeStaleTemporaryFiles, writeFileAtomic } from '../files/atomic-write'
 import { Dataset, fromFile, fromImages, SkippedImage } from './dataset'
-import { sharp } from './sharp'
+import { decodeImage } from './decode-image'
+
+export { decodeImage }
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp']
 
@@ -220,25 +222,6 @@ async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array)
   prefix.set(asBytes(sha256(json)), 12)
   prefix.set(asBytes(json), PREFIX)
   await writeFileAtomic(file, [asBytes(prefix), pixels])
-}
-
-/** Decodes one image file to RGB uint8 `[h, w, 3]`, resizing (cover + centre crop) when needed. */
-export async function decodeImage(file: string, h: number, w: number): Promise<Buffer> {
-  // Read here rather than by libvips, so that a file that cannot be read fails with its errno
-  // (EACCES, ELOOP, EISDIR) instead of libvips' "unsupported image format".
-  const bytes = await fs.promises.readFile(file)
-  if (bytes.length === 0) throw new Error('the file is empty')
-  const { data, info } = await sharp()(asBytes(bytes), { failOn: 'warning' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`)
-  if (info.width === w && info.height === h) return data
-  return sharp()(asBytes(data), { raw: { width: info.width, height: info.height, channels: 3 } })
-    .resize(w, h, { fit: 'cover' })
-    .raw()
-    .toBuffer()
 }
 
 /** Decodes every image of a listing into one `[N, h, w, 3]` buffer (in listing order). */

@@ -247,6 +247,14 @@ export declare function knnPredict(
   options: KnnOptions & { numClasses: number },
 ): Promise<{ predictions: NativeTensor; scores: NativeTensor }>
 
+/** Exact cosine top-k (crates/node/src/similarity.rs): bank rows must be L2-normalised, queries
+ * are normalised here; the `min(k, N)` best rows per query, best first, in blocks of `chunk` queries. */
+export declare function similarityTopk(
+  bank: NativeTensor,
+  queries: NativeTensor,
+  options: { k: number; chunk?: number },
+): Promise<{ indices: NativeTensor; scores: NativeTensor }>
+
 /* View augmentations (crates/node/src/augment.rs) */
 
 /** An opaque handle to a native augmenter (its configuration, device and seeded generator). */

@@ -10,6 +10,7 @@ mod model;
 mod napi;
 mod options;
 mod runtime;
+mod similarity;
 mod task;
 mod training_state;
 mod trainer;
@@ -62,6 +63,7 @@ const EXPORTS: &[(&str, Function)] = &[
     ("byolEmbedDataset", knn::embed_dataset_js),
     ("byolKnnEvaluate", knn::evaluate),
     ("knnPredict", knn::predict),
+    ("similarityTopk", similarity::topk),
 ];
 
 /// The one C entry point for every exported function: `data` carries the Rust function.
