@@ -29,9 +29,7 @@ function images(n: number, h: number, w: number, seed = 1): Uint8Array {
 
 function toNchw(data: Uint8Array, n: number, h: number, w: number): Uint8Array {
   const out = new Uint8Array(data.length)
-  for (let i = 0; i < n; i++)
-    for (let c = 0; c < 3; c++)
-      for (let p = 0; p < h * w; p++) out[((i * 3 + c) * h * w) + p] = data[(i * h * w + p) * 3 + c]
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) for (let p = 0; p < h * w; p++) out[(i * 3 + c) * h * w + p] = data[(i * h * w + p) * 3 + c]
   return out
 }
 
@@ -75,7 +73,13 @@ test('every field is overridable: top level for both views, view1/view2 for one'
   t.deepEqual([c.view1.cjStrength, c.view2.cjStrength, c.view1.inputSize, c.view2.inputSize], [0.5, 0.5, 64, 64])
   t.deepEqual([c.view1.hfProb, c.view2.hfProb], [0, 0.5])
   t.deepEqual([c.view1.gaussianBlur, c.view1.sigmas, c.view2.gaussianBlur], [0.3, [0.5, 1], 0])
-  t.deepEqual([c.view1.rrDegrees, c.view2.rrDegrees], [[-15, 15], [-5, 10]])
+  t.deepEqual(
+    [c.view1.rrDegrees, c.view2.rrDegrees],
+    [
+      [-15, 15],
+      [-5, 10],
+    ],
+  )
   t.is(c.view1.normalize, false)
   t.deepEqual(c.view2.normalize, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] })
   t.is(c.view2.solarizationProb, 0.5)
@@ -204,7 +208,10 @@ test('the pipeline is its transforms in Lightly order, on the parameters it draw
   const p = await (await Augmenter.create(options)).params(n, h, w)
   const views = await (await Augmenter.create(options)).views({ data, shape: [n, h, w, 3] })
   const x = { data: Float32Array.from(toNchw(data, n, h, w), (v) => v / 255), shape: [n, 3, h, w] }
-  for (const [which, v, out] of [['view1', p.view1, views.view0], ['view2', p.view2, views.view1]] as const) {
+  for (const [which, v, out] of [
+    ['view1', p.view1, views.view0],
+    ['view2', p.view2, views.view1],
+  ] as const) {
     const arr = (a: Float32Array) => Array.from(a)
     let y = await native.augmentOp('resized_crop', x, { top: arr(v.top), left: arr(v.left), height: arr(v.height), width: arr(v.width), size: 32 })
     y = await native.augmentOp('rotate90', y, { flag: arr(v.rotate) })
@@ -239,7 +246,17 @@ test('CPU grouping by jitter stages and blur gives the views of the masked pipel
 })
 
 test('any-angle rotations run where rrDegrees is set', async (t) => {
-  const aug = await Augmenter.create({ preset: 'byol-cifar', rrProb: 1, rrDegrees: 30, minScale: 1, cjProb: 0, randomGrayScale: 0, hfProb: 0, solarizationProb: 0, normalize: false })
+  const aug = await Augmenter.create({
+    preset: 'byol-cifar',
+    rrProb: 1,
+    rrDegrees: 30,
+    minScale: 1,
+    cjProb: 0,
+    randomGrayScale: 0,
+    hfProb: 0,
+    solarizationProb: 0,
+    normalize: false,
+  })
   const data = images(4, 32, 32)
   const { view0 } = await aug.views({ data, shape: [4, 32, 32, 3] })
   // rotated images have black corners where the source is bright
@@ -256,7 +273,9 @@ test('previewAugmentations writes a PNG grid: a row per image, the original and 
   fs.mkdirSync(path.join(folder, 'b'), { recursive: true })
   for (const [i, name] of ['a/1.png', 'a/2.png', 'b/3.png'].entries()) {
     const [h, w] = [24 + 8 * i, 32]
-    await sharp()(images(1, h, w, i + 1), { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(folder, name))
+    await sharp()(images(1, h, w, i + 1), { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(path.join(folder, name))
   }
   const out = path.join(dir, 'views.png')
   const r = await previewAugmentations({ data: folder, out, preset: 'byol-cifar', images: 3, samples: 2, seed: 1 })

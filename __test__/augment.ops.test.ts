@@ -32,8 +32,22 @@ const get = (name: string): F32 => {
 
 test('the fixture holds every transform of the pipeline', (t) => {
   const ops = new Set(cases.map((c) => c.op))
-  for (const op of ['resized_crop', 'hflip', 'vflip', 'rotate90', 'rotate', 'brightness', 'contrast', 'saturation', 'hue',
-    'color_jitter', 'grayscale', 'gaussian_blur', 'solarize', 'normalize']) {
+  for (const op of [
+    'resized_crop',
+    'hflip',
+    'vflip',
+    'rotate90',
+    'rotate',
+    'brightness',
+    'contrast',
+    'saturation',
+    'hue',
+    'color_jitter',
+    'grayscale',
+    'gaussian_blur',
+    'solarize',
+    'normalize',
+  ]) {
     t.true(ops.has(op), op)
   }
 })

@@ -41,7 +41,10 @@ test('overridden rates: vertical flip, quarter turns, any-angle rotations', asyn
   const p = await draw({ preset: 'byol-cifar', vfProb: 0.3, view1: { rrProb: 0.5 }, view2: { rrProb: 0.25, rrDegrees: [-30, 45] } })
   t.true(Math.abs(rate(p.view1.vflip) - 0.3) <= 0.02)
   t.true(Math.abs(rate(p.view1.rotate) - 0.5) <= 0.02)
-  t.true(Array.from(p.view1.angle).every((a, i) => a === 90 * p.view1.rotate[i]), 'quarter turns are 90 degrees')
+  t.true(
+    Array.from(p.view1.angle).every((a, i) => a === 90 * p.view1.rotate[i]),
+    'quarter turns are 90 degrees',
+  )
   t.true(Math.abs(rate(p.view2.rotate) - 0.25) <= 0.02)
   const angles = Array.from(p.view2.angle).filter((_, i) => p.view2.rotate[i] === 1)
   t.true(angles.every((a) => a >= -30 && a <= 45))
@@ -59,7 +62,10 @@ test('jitter factors lie in their ranges and are uniform; every order is equally
   ]
   for (const [key, lo, hi] of ranges) {
     const f = Array.from(v[key])
-    t.true(f.every((x) => x >= lo - 1e-6 && x <= hi + 1e-6), `${key} outside [${lo}, ${hi}]`)
+    t.true(
+      f.every((x) => x >= lo - 1e-6 && x <= hi + 1e-6),
+      `${key} outside [${lo}, ${hi}]`,
+    )
     t.true(Math.abs(mean(f) - (lo + hi) / 2) < 0.01 * (hi - lo) * 2, `${key} mean ${mean(f)}`)
     const below = f.filter((x) => x < lo + (hi - lo) / 4).length / f.length
     t.true(Math.abs(below - 0.25) < 0.02, `${key} lower quarter ${below}`)

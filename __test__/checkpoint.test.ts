@@ -43,7 +43,10 @@ for (const preset of ['lightly-example', 'cifar10-benchmark'] as const) {
     // The resumed run gets only the run directory: configuration and data come from the checkpoint.
     const rest = await train({ data, runDir: dir, resume: true, device: 'cpu', testData: false })
     t.deepEqual([...first.stepLosses, ...rest.stepLosses], whole.stepLosses)
-    t.deepEqual(rest.history, whole.history.map((h, i) => ({ ...h, imagesPerSecond: rest.history[i].imagesPerSecond, seconds: rest.history[i].seconds })))
+    t.deepEqual(
+      rest.history,
+      whole.history.map((h, i) => ({ ...h, imagesPerSecond: rest.history[i].imagesPerSecond, seconds: rest.history[i].seconds })),
+    )
     t.deepEqual(await states(rest.model), await states(whole.model))
     t.is(rest.steps, whole.steps)
     const metrics = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
@@ -55,7 +58,12 @@ test('stopped at an epoch boundary and resumed from its checkpoint', async (t) =
   const whole = await train({ ...common('lightly-example'), runDir: tmpDir('whole') })
   const dir = tmpDir('boundary')
   const controller = new AbortController()
-  await train({ ...common('lightly-example'), runDir: dir, signal: controller.signal, callbacks: { onEpochEnd: (e) => (e === 0 ? controller.abort() : undefined) } })
+  await train({
+    ...common('lightly-example'),
+    runDir: dir,
+    signal: controller.signal,
+    callbacks: { onEpochEnd: (e) => (e === 0 ? controller.abort() : undefined) },
+  })
   const ckpt = await readCheckpoint(dir)
   t.deepEqual(ckpt.state.position, { epoch: 1, batch: 0 })
   t.deepEqual(ckpt.state.epochLosses, [])
@@ -72,7 +80,11 @@ test('saveCheckpoint writes atomically and restores weights, buffers and optimiz
   const file = path.join(dir, 'again.safetensors')
   const ckpt = await readCheckpoint(dir)
   await saveCheckpoint(file, r.model, ckpt.state)
-  t.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary file is left')
+  t.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temporary file is left',
+  )
   const loaded = await readCheckpoint(file)
   t.is(loaded.momentumBuffers!.length, ckpt.momentumBuffers!.length)
   t.true(loaded.momentumBuffers!.length > 0, 'SGD momentum buffers are saved')
@@ -82,7 +94,10 @@ test('saveCheckpoint writes atomically and restores weights, buffers and optimiz
   // num_batches_tracked counts the BatchNorm's training forwards (two views x 5 steps).
   t.is(Number(loaded.online.get('backbone.bn1.num_batches_tracked')!.data[0]), 10)
   await t.throwsAsync(saveCheckpoint(path.join(dir, 'missing-dir', 'x', '\0bad'), r.model, ckpt.state))
-  t.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [])
+  t.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+  )
 })
 
 test('reading something that is not a checkpoint is a clear error', async (t) => {

@@ -51,7 +51,7 @@ test('usage errors exit 2 and name the problem', (t) => {
   t.regex(missing.stderr, /data folder \/nonexistent\/dir does not exist/)
 })
 
-test('train prints Lightly\'s epoch lines and the kNN accuracy; the run directory has config, metrics, plot, checkpoint, backbone', async (t) => {
+test("train prints Lightly's epoch lines and the kNN accuracy; the run directory has config, metrics, plot, checkpoint, backbone", async (t) => {
   const out = path.join(tmpDir('cli-run'), 'run')
   const r = byol(['train', '--data', await data(), '--epochs', '2', '--out', out, '--cache-dir', tmpDir('cli-cache'), ...TINY])
   t.is(r.code, 0, r.stderr)
@@ -60,8 +60,15 @@ test('train prints Lightly\'s epoch lines and the kNN accuracy; the run director
   t.regex(lines[1], /^epoch: 01, loss: -?\d\.\d{5}$/)
   t.regex(lines[lines.length - 1], /^kNN top-1 accuracy on the test split: [01]\.\d{4} \(k=200, temperature 0\.1, 16 test images, 32 train images\)$/)
   t.deepEqual(fs.readdirSync(out).sort(), ['backbone.safetensors', 'checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'plot.svg'])
-  const metrics = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-  t.deepEqual(metrics.map((m) => m.epoch), [0, 1])
+  const metrics = fs
+    .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  t.deepEqual(
+    metrics.map((m) => m.epoch),
+    [0, 1],
+  )
   t.is(metrics[0].loss.toFixed(5), lines[0].split('loss: ')[1])
   t.is(typeof metrics[1].knnTop1, 'number')
   const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'))
@@ -89,7 +96,10 @@ test('train prints Lightly\'s epoch lines and the kNN accuracy; the run director
   t.regex(ev2.stdout, new RegExp(`^kNN top-1 accuracy: ${report.top1.toFixed(4)} \\(`))
   const embedded = byol(['embed', '--run', out, path.join(await data(), 'test', 'class1'), '--device', 'cpu'])
   t.is(embedded.code, 0, embedded.stderr)
-  const rows = embedded.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  const rows = embedded.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   t.is(rows.length, 4)
   t.is(rows[0].embedding.length, 64)
   t.regex(rows[0].file, /class1\/\d{4}\.png$/)
@@ -97,14 +107,39 @@ test('train prints Lightly\'s epoch lines and the kNN accuracy; the run director
 
 test('train --json prints one JSON object per epoch and a result', async (t) => {
   const out = path.join(tmpDir('cli-json'), 'run')
-  const r = byol(['train', '--data', await data(), '--epochs', '2', '--out', out, '--json', '--no-cache', '--preset', 'cifar10-benchmark', '--loss-every', '3', '--no-channels-last', ...TINY])
+  const r = byol([
+    'train',
+    '--data',
+    await data(),
+    '--epochs',
+    '2',
+    '--out',
+    out,
+    '--json',
+    '--no-cache',
+    '--preset',
+    'cifar10-benchmark',
+    '--loss-every',
+    '3',
+    '--no-channels-last',
+    ...TINY,
+  ])
   t.is(r.code, 0, r.stderr)
-  const objects = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
-  t.deepEqual(objects.map((o) => o.type), ['start', 'epoch', 'epoch', 'result'])
+  const objects = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  t.deepEqual(
+    objects.map((o) => o.type),
+    ['start', 'epoch', 'epoch', 'result'],
+  )
   t.is(objects[0].config.preset, 'cifar10-benchmark')
   t.deepEqual(objects[0].step, { precision: 'fp32', cudaGraph: false, channelsLast: false, targetStream: false, jointViews: false, lossEvery: 3 })
-  t.deepEqual(objects.slice(1, 3).map((o) => o.epoch), [0, 1])
-  t.is(objects[1].lr, 0.06 * 8 / 128)
+  t.deepEqual(
+    objects.slice(1, 3).map((o) => o.epoch),
+    [0, 1],
+  )
+  t.is(objects[1].lr, (0.06 * 8) / 128)
   t.is(objects[3].epochs, 2)
   t.is(typeof objects[3].knnTop1, 'number')
 })

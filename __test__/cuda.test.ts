@@ -14,7 +14,7 @@ function views(n: number, seed: number): Tensor {
   let x = seed
   for (let i = 0; i < data.length; i++) {
     x = (x * 1103515245 + 12345) % 2147483648
-    data[i] = x / 2147483648 * 4 - 2
+    data[i] = (x / 2147483648) * 4 - 2
   }
   return tensor(data, [n, 3, 32, 32])
 }

@@ -49,7 +49,10 @@ export function classImages(n: number, size: number, classes = 4, seed = 1) {
   return { data, shape: [n, size, size, 3], labels, classes: Array.from({ length: classes }, (_, c) => `class${c}`) }
 }
 
-type Sharp = (input?: Uint8Array, options?: object) => {
+type Sharp = (
+  input?: Uint8Array,
+  options?: object,
+) => {
   png(): { toFile(f: string): Promise<unknown> }
   jpeg(): { toFile(f: string): Promise<unknown> }
   webp(): { toFile(f: string): Promise<unknown> }

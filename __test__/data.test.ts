@@ -16,7 +16,10 @@ test('epochs: the same seed and epoch give the same batches, another epoch anoth
   t.deepEqual(a, b)
   t.notDeepEqual(a, c)
   t.notDeepEqual(a, d)
-  t.deepEqual(a.flat().sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i))
+  t.deepEqual(
+    a.flat().sort((x, y) => x - y),
+    Array.from({ length: 100 }, (_, i) => i),
+  )
 })
 
 test('epochs: drop_last drops the incomplete batch, otherwise it is kept; no shuffle keeps order', (t) => {
@@ -69,7 +72,11 @@ test('image folder: classes from sub-folders, RGB at the storage size, cached an
   const second = await loadImageFolder(root, { imageSize: 8, cacheDir: cache })
   t.false(second.meta.cache!.built, 'an unchanged folder is read from the cache')
   t.deepEqual(Array.from((await second.gather([1])).data), Array.from(g.data))
-  t.deepEqual(fs.readdirSync(cache).filter((f) => f.includes('.tmp')), [], 'no temporary file is left')
+  t.deepEqual(
+    fs.readdirSync(cache).filter((f) => f.includes('.tmp')),
+    [],
+    'no temporary file is left',
+  )
 })
 
 test('image folder: adding or changing a file invalidates the cache', async (t) => {
@@ -106,8 +113,14 @@ test('image folder: grey and RGBA images become RGB, other sizes are resized, jp
   const pixel = (i: number) => Array.from(all.data.subarray(i * 192, i * 192 + 3))
   t.deepEqual(pixel(0), [77, 77, 77], 'grey -> RGB, resized from 16x16')
   t.deepEqual(pixel(3), [10, 20, 30], 'alpha dropped')
-  t.true(pixel(1).every((v) => Math.abs(v - 200) <= 2), `jpeg ${pixel(1)}`)
-  t.true(pixel(2).every((v) => Math.abs(v - 50) <= 3), `webp ${pixel(2)}`)
+  t.true(
+    pixel(1).every((v) => Math.abs(v - 200) <= 2),
+    `jpeg ${pixel(1)}`,
+  )
+  t.true(
+    pixel(2).every((v) => Math.abs(v - 50) <= 3),
+    `webp ${pixel(2)}`,
+  )
 })
 
 test('image folder: a corrupt or truncated file is named; skipCorrupt skips and lists it; no cache is half-written', async (t) => {
@@ -123,7 +136,10 @@ test('image folder: a corrupt or truncated file is named; skipCorrupt skips and 
   t.deepEqual(fs.readdirSync(cache), [], 'nothing written to the cache')
   const ds = await loadImageFolder(root, { imageSize: 8, cacheDir: cache, skipCorrupt: true })
   t.is(ds.length, 6)
-  t.deepEqual(ds.meta.skipped!.map((s) => s.file), ['class0/truncated.png', 'class1/text.jpg'])
+  t.deepEqual(
+    ds.meta.skipped!.map((s) => s.file),
+    ['class0/truncated.png', 'class1/text.jpg'],
+  )
   t.deepEqual(Array.from(ds.labels!), [0, 0, 0, 1, 1, 1])
 })
 

@@ -41,7 +41,10 @@ test('concurrent calls come back in request order, in batches of at most maxBatc
       }),
     ),
   )
-  t.deepEqual(settled, Array.from({ length: 48 }, (_, i) => i))
+  t.deepEqual(
+    settled,
+    Array.from({ length: 48 }, (_, i) => i),
+  )
   t.deepEqual(sizes, [8, 8, 8, 8, 8, 8])
   const singles = await singlesPromise
   const worst = Math.max(...results.map((r, i) => maxDiff(r, singles[i])))
@@ -61,7 +64,9 @@ test('files, encoded buffers and raw pixels of other sizes are decoded and resiz
   const big = classImages(1, 40, 5, 9)
   await writeImage(path.join(dir, 'a.png'), pixels(0), SIZE, SIZE)
   const sharp = require('sharp') as (i: Uint8Array, o: object) => { png(): { toBuffer(): Promise<Buffer> } }
-  const png = await sharp(pixels(1), { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer()
+  const png = await sharp(pixels(1), { raw: { width: SIZE, height: SIZE, channels: 3 } })
+    .png()
+    .toBuffer()
   const embedder = await createEmbedder({ model, imageSize: SIZE, maxBatchSize: 4, maxDelayMs: 20 })
   const settled: string[] = []
   const tag = (name: string) => (v: Float32Array) => {
@@ -102,7 +107,10 @@ test('a bad image fails only its own request, with an InvalidImageError', async 
     embedder.embed(raw(2)),
   ]
   const outcomes = await Promise.allSettled(calls)
-  t.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled'])
+  t.deepEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled'],
+  )
   for (const i of [1, 3, 4]) {
     const reason = (outcomes[i] as PromiseRejectedResult).reason
     t.true(reason instanceof InvalidImageError, String(reason))
@@ -124,7 +132,10 @@ test('an aborted queued request leaves the queue at once and rejects with the ab
   controller.abort()
   t.is(embedder.stats().queued, 4)
   const outcomes = await Promise.allSettled(calls)
-  t.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+  t.deepEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+  )
   t.is(((outcomes[2] as PromiseRejectedResult).reason as Error).name, 'AbortError')
   t.deepEqual(sizes, [4], 'the four others ran as one batch')
   const singles = await singlesPromise

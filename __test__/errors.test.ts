@@ -113,7 +113,7 @@ test('running a part with the wrong input names the expected shape', async (t) =
 test('the loss checks that its four inputs agree', async (t) => {
   const a = tensor(new Float32Array(8), [2, 4])
   const b = tensor(new Float32Array(6), [2, 3])
-  await t.throwsAsync(negativeCosineLoss(a, a, b, a), { instanceOf: RangeError, message: 'p1: expected shape [N, D] equal to p0\'s [2, 4], got [2, 3]' })
+  await t.throwsAsync(negativeCosineLoss(a, a, b, a), { instanceOf: RangeError, message: "p1: expected shape [N, D] equal to p0's [2, 4], got [2, 3]" })
 })
 
 test('a Rust panic becomes a JS error, on the JavaScript thread and on the compute thread', async (t) => {

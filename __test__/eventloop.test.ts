@@ -32,7 +32,9 @@ test('the event-loop delay stays under 50 ms (p99) during training', async (t) =
   h.disable()
   clearInterval(timer)
   const p99 = h.percentile(99) / 1e6
-  t.log(`training ${r.seconds.toFixed(1)} s, ${r.steps} steps; event-loop delay p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`)
+  t.log(
+    `training ${r.seconds.toFixed(1)} s, ${r.steps} steps; event-loop delay p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`,
+  )
   t.true(r.seconds > 1, 'long enough to measure')
   t.true(ticks > r.seconds * 30, `a 10 ms timer fired ${ticks} times in ${r.seconds} s`)
   t.true(p99 < 50, `p99 event-loop delay ${p99} ms`)

@@ -4,7 +4,18 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'child_process'
 import fs = require('fs')
 import path = require('path')
-import { backboneState, Byol, decodeSafetensors, embed, encodeSafetensors, exportBackbone, loadBackbone, readSafetensors, tensor, writeSafetensors } from '../src'
+import {
+  backboneState,
+  Byol,
+  decodeSafetensors,
+  embed,
+  encodeSafetensors,
+  exportBackbone,
+  loadBackbone,
+  readSafetensors,
+  tensor,
+  writeSafetensors,
+} from '../src'
 import { classImages, tmpDir } from './data.fixtures'
 
 const PYTHON = process.env.BYOL_PYTHON ?? '/usr/bin/python3'
@@ -23,7 +34,7 @@ function torchvisionResnet18Keys(): string[] {
   return keys
 }
 
-test('the exported backbone has exactly torchvision resnet18\'s names and shapes, without fc', async (t) => {
+test("the exported backbone has exactly torchvision resnet18's names and shapes, without fc", async (t) => {
   const model = await Byol.create({ seed: 1 })
   const state = await backboneState(model)
   t.deepEqual([...state.keys()].sort(), torchvisionResnet18Keys().sort())
@@ -84,38 +95,47 @@ print(json.dumps({"missing": result.missing_keys, "unexpected": result.unexpecte
 // Without Debian's PyTorch the test is reported as skipped, with the reason in its title.
 const noPython = pythonTorch()
 const roundTrip = noPython ? test.skip : test
-roundTrip(`round trip with PyTorch: torchvision loads the export (only fc missing), byol loads torchvision's weights${noPython ? ` (skipped: ${noPython})` : ''}`, async (t) => {
-  const dir = tmpDir('export')
-  const model = await Byol.create({ seed: 3 })
-  // Train-mode forwards give the BatchNorm running statistics non-default values.
-  const x = new Float32Array(6 * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.37))
-  await model.forward('online', 'backbone', tensor(x, [6, 3, 32, 32]), { train: true })
-  await exportBackbone(model, path.join(dir, 'backbone.safetensors'))
-  await writeSafetensors(path.join(dir, 'images.safetensors'), [['x', { data: x, shape: [6, 3, 32, 32] }]])
-  const out = execFileSync(PYTHON, ['-c', ROUND_TRIP_PY, path.join(dir, 'backbone.safetensors'), path.join(dir, 'images.safetensors'), dir], { encoding: 'utf8' })
-  const report = JSON.parse(out.trim().split('\n').pop()!)
-  t.deepEqual(report, { missing: ['fc.weight', 'fc.bias'], unexpected: [] })
-  const python = (await readSafetensors(path.join(dir, 'python_features.safetensors'))).tensors
-  const ours = await model.embed(tensor(x, [6, 3, 32, 32]))
-  const close = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-    let worst = 0
-    let scale = 1e-6
-    for (let i = 0; i < b.length; i++) {
-      worst = Math.max(worst, Math.abs(a[i] - b[i]))
-      scale = Math.max(scale, Math.abs(b[i]))
+roundTrip(
+  `round trip with PyTorch: torchvision loads the export (only fc missing), byol loads torchvision's weights${noPython ? ` (skipped: ${noPython})` : ''}`,
+  async (t) => {
+    const dir = tmpDir('export')
+    const model = await Byol.create({ seed: 3 })
+    // Train-mode forwards give the BatchNorm running statistics non-default values.
+    const x = new Float32Array(6 * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.37))
+    await model.forward('online', 'backbone', tensor(x, [6, 3, 32, 32]), { train: true })
+    await exportBackbone(model, path.join(dir, 'backbone.safetensors'))
+    await writeSafetensors(path.join(dir, 'images.safetensors'), [['x', { data: x, shape: [6, 3, 32, 32] }]])
+    const out = execFileSync(PYTHON, ['-c', ROUND_TRIP_PY, path.join(dir, 'backbone.safetensors'), path.join(dir, 'images.safetensors'), dir], {
+      encoding: 'utf8',
+    })
+    const report = JSON.parse(out.trim().split('\n').pop()!)
+    t.deepEqual(report, { missing: ['fc.weight', 'fc.bias'], unexpected: [] })
+    const python = (await readSafetensors(path.join(dir, 'python_features.safetensors'))).tensors
+    const ours = await model.embed(tensor(x, [6, 3, 32, 32]))
+    const close = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let worst = 0
+      let scale = 1e-6
+      for (let i = 0; i < b.length; i++) {
+        worst = Math.max(worst, Math.abs(a[i] - b[i]))
+        scale = Math.max(scale, Math.abs(b[i]))
+      }
+      return worst / scale
     }
-    return worst / scale
-  }
-  t.true(close(ours.data, python.get('f')!.data as Float32Array) < 1e-4, 'torchvision computes our features from the export')
-  // The way back: PyTorch's resnet18 weights (with fc) initialise a byol model.
-  const other = await Byol.create({ seed: 9 })
-  await loadBackbone(other, path.join(dir, 'python_resnet18.safetensors'))
-  const theirs = await other.embed(tensor(x, [6, 3, 32, 32]))
-  t.true(close(theirs.data, python.get('f2')!.data as Float32Array) < 1e-4, 'byol computes torchvision\'s features after loading its weights')
-  const target = await other.state('target')
-  const online = await other.state('online')
-  t.deepEqual(Array.from(target.get('backbone.conv1.weight')!.data as Float32Array), Array.from(online.get('backbone.conv1.weight')!.data as Float32Array), 'the target network gets the weights too')
-})
+    t.true(close(ours.data, python.get('f')!.data as Float32Array) < 1e-4, 'torchvision computes our features from the export')
+    // The way back: PyTorch's resnet18 weights (with fc) initialise a byol model.
+    const other = await Byol.create({ seed: 9 })
+    await loadBackbone(other, path.join(dir, 'python_resnet18.safetensors'))
+    const theirs = await other.embed(tensor(x, [6, 3, 32, 32]))
+    t.true(close(theirs.data, python.get('f2')!.data as Float32Array) < 1e-4, "byol computes torchvision's features after loading its weights")
+    const target = await other.state('target')
+    const online = await other.state('online')
+    t.deepEqual(
+      Array.from(target.get('backbone.conv1.weight')!.data as Float32Array),
+      Array.from(online.get('backbone.conv1.weight')!.data as Float32Array),
+      'the target network gets the weights too',
+    )
+  },
+)
 
 test('loadBackbone: an export loads back; mismatched files are refused without changing the model', async (t) => {
   const dir = tmpDir('load')

@@ -32,15 +32,35 @@ const ENTRY_POINTS: [string, [string, Kind][]][] = [
   ['byolLoadTrainingState', [['model', 'model']]],
   ['byolSetStepOptions', [['model', 'model']]],
   ['byolEmbedImages', [['model', 'model']]],
-  ['byolEmbedDataset', [['model', 'model'], ['dataset', 'dataset']]],
-  ['byolKnnEvaluate', [['model', 'model'], ['train', 'dataset'], ['test', 'dataset']]],
+  [
+    'byolEmbedDataset',
+    [
+      ['model', 'model'],
+      ['dataset', 'dataset'],
+    ],
+  ],
+  [
+    'byolKnnEvaluate',
+    [
+      ['model', 'model'],
+      ['train', 'dataset'],
+      ['test', 'dataset'],
+    ],
+  ],
   ['datasetInfo', [['dataset', 'dataset']]],
   ['datasetGather', [['dataset', 'dataset']]],
   ['augmenterViews', [['augmenter', 'augmenter']]],
   ['augmenterParams', [['augmenter', 'augmenter']]],
   ['augmenterState', [['augmenter', 'augmenter']]],
   ['augmenterSetState', [['augmenter', 'augmenter']]],
-  ['trainerCreate', [['model', 'model'], ['dataset', 'dataset'], ['augmenter', 'augmenter']]],
+  [
+    'trainerCreate',
+    [
+      ['model', 'model'],
+      ['dataset', 'dataset'],
+      ['augmenter', 'augmenter'],
+    ],
+  ],
   ['trainerRun', [['trainer', 'trainer']]],
   ['trainerDispose', [['trainer', 'trainer']]],
   ['trainerLosses', [['losses', 'losses']]],
@@ -77,7 +97,7 @@ test('every entry point refuses every other kind of handle and plain values, nam
       }
     })
   }
-  t.is(cases, 188, "27 handle arguments of 22 entry points, 7 wrong values each (6 for the optional augmenter)")
+  t.is(cases, 188, '27 handle arguments of 22 entry points, 7 wrong values each (6 for the optional augmenter)')
   await native.trainerLosses(valid.losses as never)
   await native.trainerDispose(valid.trainer as never)
   // A disposed trainer is refused at once, on the JavaScript thread, as no longer a trainer.

@@ -15,10 +15,14 @@ const images = classImages(6, SIZE, 3, 4)
 const pixels = (i: number) => images.data.subarray(i * SIZE * SIZE * 3, (i + 1) * SIZE * SIZE * 3)
 
 const sharp = require('sharp') as (i: Uint8Array, o: object) => { png(): { toBuffer(): Promise<Buffer> } }
-const png = async (i: number) => asBytes(await sharp(pixels(i), { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer())
+const png = async (i: number) =>
+  asBytes(
+    await sharp(pixels(i), { raw: { width: SIZE, height: SIZE, channels: 3 } })
+      .png()
+      .toBuffer(),
+  )
 
-const post = (url: string, body: Uint8Array | string, type = 'image/png') =>
-  fetch(url, { method: 'POST', body, headers: { 'content-type': type } })
+const post = (url: string, body: Uint8Array | string, type = 'image/png') => fetch(url, { method: 'POST', body, headers: { 'content-type': type } })
 
 test('embed, index and search over HTTP; healthz and Prometheus metrics', async (t) => {
   const model = await modelPromise
@@ -104,7 +108,26 @@ test('main.js: started from exported weights, on SIGTERM it finishes the queued 
   const indexFile = path.join(dir, 'index.safetensors')
   await exportBackbone(model, weights)
   const main = path.resolve(__dirname, '..', 'examples', 'image-search', 'main.js')
-  const child = fork(main, ['--weights', weights, '--device', 'cpu', '--port', '0', '--image-size', String(SIZE), '--index', indexFile, '--max-batch-size', '2', '--max-delay-ms', '60000'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const child = fork(
+    main,
+    [
+      '--weights',
+      weights,
+      '--device',
+      'cpu',
+      '--port',
+      '0',
+      '--image-size',
+      String(SIZE),
+      '--index',
+      indexFile,
+      '--max-batch-size',
+      '2',
+      '--max-delay-ms',
+      '60000',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+  )
   let stderr = ''
   child.stderr!.on('data', (c) => (stderr += c))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))

@@ -44,7 +44,7 @@ function referenceKnn(bank: Float32Array, labels: number[], queries: Float32Arra
   return { preds, scores }
 }
 
-test('knnPredict matches Lightly\'s knn_predict, in chunks smaller than the queries', async (t) => {
+test("knnPredict matches Lightly's knn_predict, in chunks smaller than the queries", async (t) => {
   const [n, m, d, classes] = [300, 70, 16, 5]
   const bank = randn(n * d, 3)
   const queries = randn(m * d, 4)
@@ -125,7 +125,7 @@ test('knnEvaluate needs labels on both sides', async (t) => {
   await t.throwsAsync(knnEvaluate(model, unlabelled, labelled), { message: /needs labelled data/ })
 })
 
-test('embed: features of uint8 images equal the model\'s own forward of the normalised images', async (t) => {
+test("embed: features of uint8 images equal the model's own forward of the normalised images", async (t) => {
   const model = await Byol.create({ ...TINY_MODEL, seed: 1 })
   const imgs = classImages(5, 8, 2, 9)
   const e = await embed(model, imgs, { batchSize: 2 })
@@ -133,7 +133,8 @@ test('embed: features of uint8 images equal the model\'s own forward of the norm
   const mean = [0.485, 0.456, 0.406]
   const std = [0.229, 0.224, 0.225]
   const x = new Float32Array(5 * 3 * 64)
-  for (let n = 0; n < 5; n++) for (let c = 0; c < 3; c++) for (let p = 0; p < 64; p++) x[(n * 3 + c) * 64 + p] = (imgs.data[(n * 64 + p) * 3 + c] / 255 - mean[c]) / std[c]
+  for (let n = 0; n < 5; n++)
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 64; p++) x[(n * 3 + c) * 64 + p] = (imgs.data[(n * 64 + p) * 3 + c] / 255 - mean[c]) / std[c]
   const direct = await model.embed(tensor(x, [5, 3, 8, 8]))
   t.deepEqual(e.shape, [5, 64])
   let worst = 0

@@ -44,7 +44,10 @@ for (const stem of ['cifar', 'imagenet'] as const) {
     const file = path.join(tmpDir('onnx'), `${stem}.onnx`)
     await exportOnnx(model, file)
     const session = await ort.InferenceSession.create(file)
-    for (const [n, size] of [[5, 32], [2, 24]]) {
+    for (const [n, size] of [
+      [5, 32],
+      [2, 24],
+    ]) {
       const images = classImages(n, size, 3, n + size)
       const expected = await embed(model, images)
       const { embeddings } = await session.run({ images: new ort.Tensor('uint8', images.data, [n, size, size, 3]) })
@@ -80,5 +83,8 @@ test('onnx.checker.check_model (python3-onnx) accepts the export, opset 13, fold
   t.is(report.ops.BatchNormalization ?? 0, 0)
   // 20 convolutions in ResNet-18 (17 + 3 downsample shortcuts), each with its BatchNorm folded in.
   t.is(report.ops.Conv, 20)
-  t.deepEqual(report.dims, [['batch', 'height', 'width', 3], ['batch', 64]])
+  t.deepEqual(report.dims, [
+    ['batch', 'height', 'width', 3],
+    ['batch', 64],
+  ])
 })

@@ -5,7 +5,5 @@
 import test from 'ava'
 import { runStepCase } from './helpers/step'
 
-test('SGD momentum 0.9 + weight decay + nesterov, two steps (cifar stem), matches torch.optim.SGD', (t) =>
-  runStepCase(t, 'sgd-nesterov-cifar'))
-test("LARS momentum 0.9 + dampening + weight decay, two steps (imagenet stem), matches Lightly's LARS", (t) =>
-  runStepCase(t, 'lars-imagenet'))
+test('SGD momentum 0.9 + weight decay + nesterov, two steps (cifar stem), matches torch.optim.SGD', (t) => runStepCase(t, 'sgd-nesterov-cifar'))
+test("LARS momentum 0.9 + dampening + weight decay, two steps (imagenet stem), matches Lightly's LARS", (t) => runStepCase(t, 'lars-imagenet'))

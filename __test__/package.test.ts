@@ -110,7 +110,19 @@ test.serial('from TypeScript in that project: ESM import trains 2 steps and embe
   fs.writeFileSync(path.join(project, 'esm.mts'), ESM_CONSUMER)
   fs.writeFileSync(path.join(project, 'cjs.cts'), CJS_CONSUMER)
   // A strict consumer: the published declaration files are checked too (no --skipLibCheck).
-  const flags = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict', '--types', 'node', '--typeRoots', path.join(REPO, 'node_modules', '@types')]
+  const flags = [
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--strict',
+    '--types',
+    'node',
+    '--typeRoots',
+    path.join(REPO, 'node_modules', '@types'),
+  ]
   const tsc = node(project, [TSC, ...flags, 'esm.mts', 'cjs.cts'])
   t.is(tsc.code, 0, `${tsc.stdout}${tsc.stderr}`)
 
@@ -129,7 +141,10 @@ test.serial('from TypeScript in that project: ESM import trains 2 steps and embe
   t.is(c.train, 'function')
   t.is(c.libtorch, r.libtorch)
   // ESM sees every CommonJS export (plus `default`).
-  t.deepEqual(r.names.filter((n: string) => n !== 'default'), c.names)
+  t.deepEqual(
+    r.names.filter((n: string) => n !== 'default'),
+    c.names,
+  )
 })
 
 test.serial('npx byol doctor reports libtorch, BLAS (and the fix for a reference one), oneDNN, CUDA, threads, addon, shim and the auto device', async (t) => {
@@ -183,7 +198,12 @@ test.serial('without the shim or libtorch: the promised error from require, doct
   const nowhere = { LIBTORCH: '/nonexistent/libtorch', LIBTORCH_USE_PYTORCH: '0', BYOL_NO_SYSTEM_LIBTORCH: '1' }
   const b = JSON.parse(node(broken, ['-e', requireIt], nowhere).stdout)
   t.is(b.code, 'BYOL_LIBTORCH_NOT_FOUND')
-  for (const searched of [/LIBTORCH=\/nonexistent\/libtorch: not found: \/nonexistent\/libtorch\/include\/ATen\/ATen\.h/, /LIBTORCH_INCLUDE \+ LIBTORCH_LIB: not set/, /Python PyTorch: skipped/, /system libtorch: skipped/]) {
+  for (const searched of [
+    /LIBTORCH=\/nonexistent\/libtorch: not found: \/nonexistent\/libtorch\/include\/ATen\/ATen\.h/,
+    /LIBTORCH_INCLUDE \+ LIBTORCH_LIB: not set/,
+    /Python PyTorch: skipped/,
+    /system libtorch: skipped/,
+  ]) {
     t.regex(b.message, searched)
   }
   t.regex(b.message, /No libtorch was found/)

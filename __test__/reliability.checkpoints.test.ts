@@ -16,13 +16,25 @@ const run = () => (trained ??= train({ ...BASE, runDir: path.join(tmpDir('ckpt')
 
 /** Every file of a folder with a hash of its bytes: what "left as it was" compares. */
 function snapshot(dir: string): Record<string, string> {
-  const hash = (f: string) => crypto.createHash('sha256').update(new Uint8Array(fs.readFileSync(path.join(dir, f)))).digest('hex')
-  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, hash(f)]))
+  const hash = (f: string) =>
+    crypto
+      .createHash('sha256')
+      .update(new Uint8Array(fs.readFileSync(path.join(dir, f))))
+      .digest('hex')
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => [f, hash(f)]),
+  )
 }
 
 /** A copy of the run's checkpoint with its tensors and metadata passed through `edit`. */
 async function editedCheckpoint(edit: (tensors: Map<string, { data: Float32Array | Float64Array | BigInt64Array; shape: number[] }>) => void) {
-  const file = (await readSafetensors(path.join(await run(), CHECKPOINT_FILE))) as { tensors: Map<string, { data: Float32Array | Float64Array | BigInt64Array; shape: number[] }>; metadata: Record<string, string> }
+  const file = (await readSafetensors(path.join(await run(), CHECKPOINT_FILE))) as {
+    tensors: Map<string, { data: Float32Array | Float64Array | BigInt64Array; shape: number[] }>
+    metadata: Record<string, string>
+  }
   edit(file.tensors)
   const out = path.join(tmpDir('ckpt-edit'), 'edited.safetensors')
   await writeSafetensors(out, file.tensors, file.metadata)
@@ -39,7 +51,7 @@ test('a truncated checkpoint is refused naming the file and the tensor; the run 
   t.deepEqual(snapshot(dir), before)
 })
 
-test('another model\'s weights as init are refused naming the tensor and both shapes', async (t) => {
+test("another model's weights as init are refused naming the tensor and both shapes", async (t) => {
   const other = await train({ ...BASE, model: { ...TINY_MODEL, width: 16 }, runDir: path.join(tmpDir('ckpt-wide'), 'run') })
   await t.throwsAsync(train({ ...BASE, init: path.join(other.runDir!, 'backbone.safetensors') }), {
     message: /backbone\.safetensors: conv1\.weight has shape \[16,3,7,7\], the model \[8,3,7,7\]/,
@@ -102,8 +114,16 @@ const SAFETENSORS: Array<[string, Uint8Array, RegExp]> = [
   ['a tensor entry that is not an object', file({ a: 3 }), /a is not a tensor entry/],
   ['an unknown dtype', file({ a: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /a has dtype F16; byol reads F32/],
   ['a negative size in a shape', file({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }), /a has shape \[-1\], not a list of sizes/],
-  ['offsets that are not a pair', file({ a: { dtype: 'F32', shape: [1], data_offsets: [4] } }, new Uint8Array(4)), /a has data_offsets \[4\], not \[begin, end\]/],
-  ['offsets that do not fit the shape', file({ a: f32(4) }, new Uint8Array(8)), /a has data_offsets \[0, 16\] that do not fit shape \[4\] \(truncated file\?\)/],
+  [
+    'offsets that are not a pair',
+    file({ a: { dtype: 'F32', shape: [1], data_offsets: [4] } }, new Uint8Array(4)),
+    /a has data_offsets \[4\], not \[begin, end\]/,
+  ],
+  [
+    'offsets that do not fit the shape',
+    file({ a: f32(4) }, new Uint8Array(8)),
+    /a has data_offsets \[0, 16\] that do not fit shape \[4\] \(truncated file\?\)/,
+  ],
   ['two tensors over the same bytes', file({ a: f32(2), b: f32(2) }, new Uint8Array(8)), /b overlaps another tensor's data/],
   ['bytes that belong to no tensor', file({ a: f32(1, 4) }, new Uint8Array(8)), /4 bytes of data before a belong to no tensor/],
   ['trailing bytes after the last tensor', file({ a: f32(1) }, new Uint8Array(12)), /8 bytes after the last tensor belong to no tensor/],
@@ -115,7 +135,7 @@ for (const [title, bytes, message] of SAFETENSORS) {
   })
 }
 
-test('safetensors: byol\'s own files and empty ones read back', (t) => {
+test("safetensors: byol's own files and empty ones read back", (t) => {
   const parts = encodeSafetensors([['w', { data: Float32Array.from([1, 2]), shape: [2] }]], { note: 'x' })
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0)

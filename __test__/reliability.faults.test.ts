@@ -16,11 +16,12 @@ const TINY = ['--width', '8', '--image-size', '8', '--batch-size', '4', '--devic
 const ENV = { ...process.env, OMP_NUM_THREADS: '1' }
 
 let folder: Promise<string> | undefined
-const images = () => (folder ??= (async () => {
-  const root = tmpDir('faults-data')
-  await writeImageFolder(root, 16, 8, 2)
-  return root
-})())
+const images = () =>
+  (folder ??= (async () => {
+    const root = tmpDir('faults-data')
+    await writeImageFolder(root, 16, 8, 2)
+    return root
+  })())
 
 function start(args: string[], env: NodeJS.ProcessEnv = ENV, preload: string[] = []) {
   const child = spawn(process.execPath, [...preload, CLI, 'train', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -50,7 +51,11 @@ function killInsideNextWrite(dir: string, child: ChildProcess, signal: NodeJS.Si
 
 /** Epoch losses of a run directory and the tensors of its exported backbone. */
 async function outcome(dir: string) {
-  const losses = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss as number)
+  const losses = fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).loss as number)
   const { tensors } = await readSafetensors(path.join(dir, 'backbone.safetensors'))
   return { losses, backbone: Object.fromEntries([...tensors].map(([k, v]) => [k, Array.from(v.data as Float32Array, Number)])) }
 }
@@ -68,7 +73,11 @@ function delays(seed: number) {
 async function freshCheckpoint(dir: string, since: number, exited: Promise<unknown>): Promise<void> {
   let done = false
   void exited.then(() => (done = true))
-  const mtime = () => fs.promises.stat(path.join(dir, CHECKPOINT_FILE)).then((s) => s.mtimeMs, () => 0)
+  const mtime = () =>
+    fs.promises.stat(path.join(dir, CHECKPOINT_FILE)).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    )
   while (!done && (await mtime()) <= since) await sleep(5)
 }
 
@@ -77,46 +86,55 @@ async function freshCheckpoint(dir: string, since: number, exited: Promise<unkno
 // (loading, restoring, or training).
 const KILLS = ['training', 'write', 'start', 'training'] as const
 
-test.serial('SIGKILL at 12 moments, 3 of them inside a checkpoint write: a valid checkpoint always exists and --resume ends identical to an uninterrupted run', async (t) => {
-  const data = await images()
-  const epochs = ['--epochs', '16']
-  const reference = path.join(tmpDir('faults-ref'), 'run')
-  const ref = spawnSync(process.execPath, [CLI, 'train', '--data', data, '--out', reference, ...epochs, ...TINY], { env: ENV, encoding: 'utf8' })
-  t.is(ref.status, 0, ref.stderr)
+test.serial(
+  'SIGKILL at 12 moments, 3 of them inside a checkpoint write: a valid checkpoint always exists and --resume ends identical to an uninterrupted run',
+  async (t) => {
+    const data = await images()
+    const epochs = ['--epochs', '16']
+    const reference = path.join(tmpDir('faults-ref'), 'run')
+    const ref = spawnSync(process.execPath, [CLI, 'train', '--data', data, '--out', reference, ...epochs, ...TINY], { env: ENV, encoding: 'utf8' })
+    t.is(ref.status, 0, ref.stderr)
 
-  const dir = path.join(tmpDir('faults-kill'), 'run')
-  const delay = delays(7)
-  let started = Date.now()
-  let run = start(['--data', data, '--out', dir, ...epochs, ...TINY])
-  let kills = 0
-  let insideWrite = 0
-  for (; kills < 12; kills++) {
-    const where = KILLS[kills % KILLS.length]
-    let watcher: fs.FSWatcher | undefined
-    if (where === 'write') watcher = killInsideNextWrite(dir, run.child)
-    else if (where === 'start') await sleep(delay(2000)).then(() => run.child.kill('SIGKILL'))
-    else await freshCheckpoint(dir, started, run.exited).then(() => sleep(delay(400))).then(() => run.child.kill('SIGKILL'))
-    const status = await run.exited
-    watcher?.close()
-    if (status === 0) break // it finished before the kill landed
-    t.is(status, 'SIGKILL', run.stderr())
-    if (where === 'write' && temporaryFiles(dir).length > 0) insideWrite++
-    // What the kill left must be a checkpoint that loads.
-    t.true((await readCheckpoint(dir)).state.steps > 0)
-    started = Date.now()
-    run = start(['--resume', dir, ...TINY])
-  }
-  t.is(await run.exited, 0, run.stderr())
-  t.is(kills, 12, 'every kill landed before the run ended')
-  t.true(insideWrite >= 1, `at least one kill landed inside a checkpoint write (${insideWrite} of 3 did)`)
-  t.deepEqual(temporaryFiles(dir), [], 'the resumed runs removed what the killed writes left')
-  const [got, want] = [await outcome(dir), await outcome(reference)]
-  t.is(got.losses.length, 16)
-  t.deepEqual(got.losses, want.losses, 'the loss curve is identical')
-  t.deepEqual(got.backbone, want.backbone, 'the final weights are identical')
-})
+    const dir = path.join(tmpDir('faults-kill'), 'run')
+    const delay = delays(7)
+    let started = Date.now()
+    let run = start(['--data', data, '--out', dir, ...epochs, ...TINY])
+    let kills = 0
+    let insideWrite = 0
+    for (; kills < 12; kills++) {
+      const where = KILLS[kills % KILLS.length]
+      let watcher: fs.FSWatcher | undefined
+      if (where === 'write') watcher = killInsideNextWrite(dir, run.child)
+      else if (where === 'start') await sleep(delay(2000)).then(() => run.child.kill('SIGKILL'))
+      else
+        await freshCheckpoint(dir, started, run.exited)
+          .then(() => sleep(delay(400)))
+          .then(() => run.child.kill('SIGKILL'))
+      const status = await run.exited
+      watcher?.close()
+      if (status === 0) break // it finished before the kill landed
+      t.is(status, 'SIGKILL', run.stderr())
+      if (where === 'write' && temporaryFiles(dir).length > 0) insideWrite++
+      // What the kill left must be a checkpoint that loads.
+      t.true((await readCheckpoint(dir)).state.steps > 0)
+      started = Date.now()
+      run = start(['--resume', dir, ...TINY])
+    }
+    t.is(await run.exited, 0, run.stderr())
+    t.is(kills, 12, 'every kill landed before the run ended')
+    t.true(insideWrite >= 1, `at least one kill landed inside a checkpoint write (${insideWrite} of 3 did)`)
+    t.deepEqual(temporaryFiles(dir), [], 'the resumed runs removed what the killed writes left')
+    const [got, want] = [await outcome(dir), await outcome(reference)]
+    t.is(got.losses.length, 16)
+    t.deepEqual(got.losses, want.losses, 'the loss curve is identical')
+    t.deepEqual(got.backbone, want.backbone, 'the final weights are identical')
+  },
+)
 
-for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+for (const [signal, status] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+] as const) {
   test.serial(`${signal} stops after the current step, writes a checkpoint and exits ${status}; the run resumes`, async (t) => {
     const dir = path.join(tmpDir('faults-signal'), 'run')
     const run = start(['--data', await images(), '--out', dir, '--epochs', '200', ...TINY])
@@ -129,7 +147,10 @@ for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     const { state } = await readCheckpoint(dir)
     t.true(state.position.batch > 0 || state.position.epoch > 0)
     t.deepEqual(temporaryFiles(dir), [])
-    const resumed = spawnSync(process.execPath, [CLI, 'train', '--resume', dir, '--epochs', String(state.position.epoch + 2), ...TINY], { env: ENV, encoding: 'utf8' })
+    const resumed = spawnSync(process.execPath, [CLI, 'train', '--resume', dir, '--epochs', String(state.position.epoch + 2), ...TINY], {
+      env: ENV,
+      encoding: 'utf8',
+    })
     t.is(resumed.status, 0, resumed.stderr)
   })
 }
@@ -172,7 +193,10 @@ test.serial('a full disk during the decoded-image cache write: a clear error nam
   const env = { ...ENV, BYOL_TEST_ENOSPC_MATCH: path.join(cacheDir, 'images-') }
   const r = spawnSync(process.execPath, ['--require', ENOSPC, '-e', script], { env, encoding: 'utf8' })
   t.is(r.status, 1, r.stderr)
-  t.regex(r.stdout, /^cannot write .*images-[0-9a-f]+\.bin: ENOSPC: no space left on device, write \(the decoded-image cache; free space there, or pass cacheDir: false \/ --no-cache\)/)
+  t.regex(
+    r.stdout,
+    /^cannot write .*images-[0-9a-f]+\.bin: ENOSPC: no space left on device, write \(the decoded-image cache; free space there, or pass cacheDir: false \/ --no-cache\)/,
+  )
   t.deepEqual(fs.readdirSync(cacheDir), [], 'no cache and no partial file')
   const ds = await loadImageFolder(data, { imageSize: 8, cacheDir })
   t.true(ds.meta.cache!.built, 'rebuilt')

@@ -28,18 +28,21 @@ function mutate(bytes: Uint8Array, rand: () => number, headerEnd: number): Uint8
     case 0: // flip bits
       for (let i = 0, n = 1 + at(8); i < n; i++) out[where()] ^= 1 << at(8)
       return out
-    case 1: { // overwrite a run with random bytes
+    case 1: {
+      // overwrite a run with random bytes
       const start = where()
       for (let i = start; i < Math.min(out.length, start + 1 + at(32)); i++) out[i] = at(256)
       return out
     }
     case 2: // truncate
       return out.subarray(0, where())
-    case 3: { // rewrite the little-endian length field at the start
+    case 3: {
+      // rewrite the little-endian length field at the start
       new DataView(out.buffer).setUint32(rand() < 0.5 ? 0 : 8, at(2 ** 32), true)
       return out
     }
-    default: { // random bytes of a similar size
+    default: {
+      // random bytes of a similar size
       const noise = new Uint8Array(at(bytes.length * 2 + 16))
       for (let i = 0; i < noise.length; i++) noise[i] = at(256)
       return noise
@@ -62,7 +65,13 @@ async function clean(t: import('ava').ExecutionContext, i: number, attempt: () =
 let trained: Promise<string> | undefined
 const run = () =>
   (trained ??= train({
-    data: classImages(8, 16), testData: false, model: TINY_MODEL, batchSize: 4, epochs: 1, device: 'cpu', log: () => {},
+    data: classImages(8, 16),
+    testData: false,
+    model: TINY_MODEL,
+    batchSize: 4,
+    epochs: 1,
+    device: 'cpu',
+    log: () => {},
     runDir: path.join(tmpDir('fuzz'), 'run'),
   }).then((r) => r.runDir!))
 
@@ -90,7 +99,12 @@ test('checkpoint loading: 60 mutated checkpoints give a model or a named error',
   for (let i = 0; i < 60; i++) {
     const target = path.join(dir, `fuzzed-${i}.safetensors`)
     fs.writeFileSync(target, mutate(original, rand, headerEnd(original)))
-    await clean(t, i, () => loadCheckpoint(target, { device: 'cpu' }), new RegExp(`fuzzed-${i}\\.safetensors|^Unexpected|JSON|checkpoint|shape|entries|must be`))
+    await clean(
+      t,
+      i,
+      () => loadCheckpoint(target, { device: 'cpu' }),
+      new RegExp(`fuzzed-${i}\\.safetensors|^Unexpected|JSON|checkpoint|shape|entries|must be`),
+    )
   }
   t.pass()
 })
@@ -106,12 +120,17 @@ test('decoded-image cache: 150 mutated caches are rebuilt or refused, never read
   const rand = random(4242)
   for (let i = 0; i < 150; i++) {
     fs.writeFileSync(cacheFile, mutate(original, rand, jsonEnd))
-    await clean(t, i, async () => {
-      const ds = await loadImageFolder(root, { imageSize: 8, cacheDir })
-      // Whatever was read must describe the folder: six 8x8 images, labelled by their class.
-      if (ds.length !== 6 || ds.height !== 8 || ds.width !== 8) throw new Error(`iteration ${i}: read ${ds.length} images of ${ds.height}x${ds.width}`)
-      t.deepEqual(Array.from(ds.labels!), [0, 0, 0, 1, 1, 1])
-      await ds.gather([0, 5])
-    }, /^$/)
+    await clean(
+      t,
+      i,
+      async () => {
+        const ds = await loadImageFolder(root, { imageSize: 8, cacheDir })
+        // Whatever was read must describe the folder: six 8x8 images, labelled by their class.
+        if (ds.length !== 6 || ds.height !== 8 || ds.width !== 8) throw new Error(`iteration ${i}: read ${ds.length} images of ${ds.height}x${ds.width}`)
+        t.deepEqual(Array.from(ds.labels!), [0, 0, 0, 1, 1, 1])
+        await ds.gather([0, 5])
+      },
+      /^$/,
+    )
   }
 })

@@ -10,7 +10,10 @@ import { loadImageFolder, train } from '../src'
 import { TINY_MODEL, tmpDir, writeImage, writeImageFolder, writeSplitFolder } from './data.fixtures'
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const sharp = require('sharp') as (input: Uint8Array, options: object) => {
+const sharp = require('sharp') as (
+  input: Uint8Array,
+  options: object,
+) => {
   toColourspace(space: string): ReturnType<typeof sharp>
   jpeg(): { toFile(f: string): Promise<unknown>; toBuffer(): Promise<Buffer> }
   png(): { toFile(f: string): Promise<unknown> }
@@ -49,7 +52,10 @@ async function refused(t: import('ava').ExecutionContext, dir: string, file: str
 function pngHeaderOnly(width: number, height: number): Uint8Array {
   const u32 = (v: number) => Uint8Array.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255])
   const chunk = (type: string, data: Uint8Array) => {
-    const body = cat(Uint8Array.from(type, (c) => c.charCodeAt(0)), data)
+    const body = cat(
+      Uint8Array.from(type, (c) => c.charCodeAt(0)),
+      data,
+    )
     return cat(u32(data.length), body, u32(crc32(body)))
   }
   const ihdr = cat(u32(width), u32(height), Uint8Array.from([8, 2, 0, 0, 0])) // 8-bit RGB
@@ -81,7 +87,9 @@ test('a zero-byte file is refused by name', async (t) => {
 
 test('a truncated JPEG is refused by name', async (t) => {
   const dir = await folderWithGood('truncjpg')
-  const jpeg = await sharp(solid(32, 32, [120, 60, 30]), { raw: { width: 32, height: 32, channels: 3 } }).jpeg().toBuffer()
+  const jpeg = await sharp(solid(32, 32, [120, 60, 30]), { raw: { width: 32, height: 32, channels: 3 } })
+    .jpeg()
+    .toBuffer()
   fs.writeFileSync(path.join(dir, 'cut.jpg'), new Uint8Array(jpeg.subarray(0, jpeg.length >> 1)))
   await refused(t, dir, 'cut.jpg', /premature end of JPEG/)
 })
@@ -102,7 +110,9 @@ test('text named .jpg is refused by name', async (t) => {
 test('a CMYK JPEG is converted to RGB', async (t) => {
   const dir = await folderWithGood('cmyk')
   await sharp(solid(SIZE, SIZE, [255, 0, 0]), { raw: { width: SIZE, height: SIZE, channels: 3 } })
-    .toColourspace('cmyk').jpeg().toFile(path.join(dir, 'zz-cmyk.jpg'))
+    .toColourspace('cmyk')
+    .jpeg()
+    .toFile(path.join(dir, 'zz-cmyk.jpg'))
   const { files, pixel } = await lastPixel(dir)
   t.deepEqual(files, ['good.png', 'zz-cmyk.jpg'])
   t.true(pixel[0] > 200 && pixel[1] < 40 && pixel[2] < 40, `red stays red: ${pixel}`)
@@ -111,7 +121,9 @@ test('a CMYK JPEG is converted to RGB', async (t) => {
 test('a 16-bit PNG becomes 8-bit RGB', async (t) => {
   const dir = await folderWithGood('png16')
   await sharp(solid(SIZE, SIZE, [200, 100, 50]), { raw: { width: SIZE, height: SIZE, channels: 3 } })
-    .toColourspace('rgb16').png().toFile(path.join(dir, 'zz-deep.png'))
+    .toColourspace('rgb16')
+    .png()
+    .toFile(path.join(dir, 'zz-deep.png'))
   t.deepEqual((await lastPixel(dir)).pixel, [200, 100, 50])
 })
 
@@ -183,7 +195,10 @@ test('a non-UTF-8 file name is refused with the name escaped, or skipped', async
   await refused(t, dir, 'bad\\xff\\xfe.png', /not valid UTF-8/)
   const ds = await loadImageFolder(dir, { imageSize: SIZE, cacheDir: false, skipCorrupt: true })
   t.deepEqual(ds.meta.files, ['good.png'])
-  t.deepEqual(ds.meta.skipped!.map((s) => s.file), ['bad\\xff\\xfe.png'])
+  t.deepEqual(
+    ds.meta.skipped!.map((s) => s.file),
+    ['bad\\xff\\xfe.png'],
+  )
 })
 
 test('a folder named like an image is a folder: walked, never decoded', async (t) => {

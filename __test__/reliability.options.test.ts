@@ -21,23 +21,43 @@ function refuses(title: string, options: TrainOptions, error: { instanceOf?: new
 refuses('a NaN learning rate', { lr: NaN }, { instanceOf: RangeError, message: /^lr must be a finite number >= 0, got NaN$/ })
 refuses('an infinite learning rate', { lr: Infinity }, { instanceOf: RangeError, message: /^lr must be a finite number >= 0, got Infinity$/ })
 refuses('a negative learning rate', { lr: -0.1 }, { instanceOf: RangeError, message: /^lr must be a finite number >= 0, got -0.1$/ })
-refuses('an infinite weight decay', { optimizer: { weightDecay: Infinity } }, { instanceOf: RangeError, message: /^optimizer\.weightDecay must be a finite number >= 0/ })
-refuses('a batch larger than the data with dropLast', { batchSize: 16, dropLast: true }, {
-  instanceOf: RangeError,
-  message: /^8 training images make no batch of 16 \(dropLast: true\); lower batchSize$/,
-})
+refuses(
+  'an infinite weight decay',
+  { optimizer: { weightDecay: Infinity } },
+  { instanceOf: RangeError, message: /^optimizer\.weightDecay must be a finite number >= 0/ },
+)
+refuses(
+  'a batch larger than the data with dropLast',
+  { batchSize: 16, dropLast: true },
+  {
+    instanceOf: RangeError,
+    message: /^8 training images make no batch of 16 \(dropLast: true\); lower batchSize$/,
+  },
+)
 refuses('epochs: 0', { epochs: 0 }, { instanceOf: RangeError, message: /^epochs must be a positive integer, got 0$/ })
 refuses('imageSize: 0', { imageSize: 0 }, { instanceOf: RangeError, message: /^imageSize must be a positive integer, got 0$/ })
 refuses('a huge imageSize', { imageSize: 100000 }, { instanceOf: RangeError, message: /^imageSize must be at most 8192, got 100000$/ })
-refuses('an unknown preset', { preset: 'imagenet-1k' as never }, { instanceOf: RangeError, message: /^unknown preset 'imagenet-1k' \(expected lightly-example or cifar10-benchmark\)$/ })
-refuses('out-of-range labels in memory', { data: { ...data, labels: data.labels.map((l) => l + 4) } }, {
-  instanceOf: RangeError,
-  message: /^in-memory images: label 0 is 4 but there are only 4 classes$/,
-})
-refuses('a shape that does not match the bytes in memory', { data: { ...data, shape: [8, 16, 15, 3] } }, {
-  instanceOf: RangeError,
-  message: /^in-memory images: shape \[8, 16, 15, 3\] needs 5760 bytes but data has 6144$/,
-})
+refuses(
+  'an unknown preset',
+  { preset: 'imagenet-1k' as never },
+  { instanceOf: RangeError, message: /^unknown preset 'imagenet-1k' \(expected lightly-example or cifar10-benchmark\)$/ },
+)
+refuses(
+  'out-of-range labels in memory',
+  { data: { ...data, labels: data.labels.map((l) => l + 4) } },
+  {
+    instanceOf: RangeError,
+    message: /^in-memory images: label 0 is 4 but there are only 4 classes$/,
+  },
+)
+refuses(
+  'a shape that does not match the bytes in memory',
+  { data: { ...data, shape: [8, 16, 15, 3] } },
+  {
+    instanceOf: RangeError,
+    message: /^in-memory images: shape \[8, 16, 15, 3\] needs 5760 bytes but data has 6144$/,
+  },
+)
 
 test('device: cuda without a GPU names the device and the reason', async (t) => {
   if (runtimeInfo().cudaAvailable) return t.pass('this machine has CUDA: nothing to refuse')

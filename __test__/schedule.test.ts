@@ -7,9 +7,7 @@ import { get, loadFixture } from './helpers/safetensors'
 
 test('cosineSchedule matches Lightly over a grid', (t) => {
   const fx = loadFixture('schedule')
-  const [step, maxSteps, start, end, expected] = ['step', 'maxSteps', 'start', 'end', 'expected'].map(
-    (name) => get(fx, name).data as Float64Array,
-  )
+  const [step, maxSteps, start, end, expected] = ['step', 'maxSteps', 'start', 'end', 'expected'].map((name) => get(fx, name).data as Float64Array)
   t.true(expected.length > 400)
   const wrong: string[] = []
   for (let i = 0; i < expected.length; i++) {

@@ -28,7 +28,11 @@ async function expectBruteForce(t: import('ava').ExecutionContext, index: Simila
   let worst = 0
   for (let q = 0; q < found.length; q++) {
     const expected = bruteForce(bank, queries.subarray(q * DIM, (q + 1) * DIM), k)
-    t.deepEqual(found[q].map((m) => m.id), expected.map((m) => m.id), `query ${q}`)
+    t.deepEqual(
+      found[q].map((m) => m.id),
+      expected.map((m) => m.id),
+      `query ${q}`,
+    )
     found[q].forEach((m, j) => (worst = Math.max(worst, Math.abs(m.score - expected[j].score))))
   }
   t.true(worst < 1e-5, `max score difference ${worst}`)
@@ -114,5 +118,8 @@ test('the hnswlib-node adapter: recall@10 against the exact search, and removals
   if (same) t.true(Math.abs(same.score - top.score) < 1e-5)
   approx.remove(ids.slice(0, 1000))
   const after = await approx.search(queries, 10)
-  t.true(after.every((row) => row.every((m) => Number(m.id.slice(1)) >= 1000)), 'removed ids are never returned')
+  t.true(
+    after.every((row) => row.every((m) => Number(m.id.slice(1)) >= 1000)),
+    'removed ids are never returned',
+  )
 })

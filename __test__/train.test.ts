@@ -8,7 +8,7 @@ import { classImages, TINY_MODEL, tmpDir } from './data.fixtures'
 const small = (n = 32, size = 16) => classImages(n, size)
 const base = { testData: false as const, imageSize: 16, model: TINY_MODEL, device: 'cpu' as const }
 
-test('the lightly-example preset is Lightly\'s BYOL example', (t) => {
+test("the lightly-example preset is Lightly's BYOL example", (t) => {
   const c = resolveConfig()
   t.is(c.preset, 'lightly-example')
   t.deepEqual(c.model, { stem: 'imagenet', width: 64, projectionHiddenDim: 1024, projectionOutputDim: 256, predictionHiddenDim: 1024, emaBuffers: false })
@@ -54,14 +54,23 @@ test('callbacks run in order with loss, lr, momentum and images/s; momentum foll
     },
   })
   t.deepEqual(events, ['begin 4', 'epoch 0', 'end 0 4', 'epoch 1', 'end 1 4', 'epoch 2', 'end 2 4', 'done 12'])
-  t.deepEqual(batchLogs.map((b) => b.step), Array.from({ length: 12 }, (_, i) => i + 1))
+  t.deepEqual(
+    batchLogs.map((b) => b.step),
+    Array.from({ length: 12 }, (_, i) => i + 1),
+  )
   t.deepEqual(batchLogs.map((b) => `${b.epoch}.${b.batch}`).slice(3, 6), ['0.3', '1.0', '1.1'])
   for (const b of batchLogs) {
     t.is(b.momentum, cosineSchedule(b.epoch, 3, 0.996, 1))
     t.true(Number.isFinite(b.loss) && b.imagesPerSecond > 0)
   }
-  t.deepEqual(r.history.map((h) => h.momentum), [0.996, 0.998, 1])
-  t.deepEqual(r.history.map((h) => h.lr), [0.06, 0.06, 0.06])
+  t.deepEqual(
+    r.history.map((h) => h.momentum),
+    [0.996, 0.998, 1],
+  )
+  t.deepEqual(
+    r.history.map((h) => h.lr),
+    [0.06, 0.06, 0.06],
+  )
   const mean = batchLogs.slice(4, 8).reduce((a, b) => a + b.loss, 0) / 4
   t.true(Math.abs(r.history[1].loss - mean) < 1e-12, 'epoch loss is the mean of its steps')
   t.is(r.steps, 12)
@@ -117,7 +126,10 @@ test('an abort on the last step of an epoch ends that epoch normally, and the ne
   const { r, dir, begun } = await abortedRun('abort-boundary', 3)
   t.true(r.aborted)
   t.is(r.steps, 4)
-  t.deepEqual(r.history.map((h) => [h.epoch, h.steps]), [[0, 4]])
+  t.deepEqual(
+    r.history.map((h) => [h.epoch, h.steps]),
+    [[0, 4]],
+  )
   t.deepEqual(begun, [0, 1])
   const ckpt = await readCheckpoint(dir)
   t.deepEqual(ckpt.state.position, { epoch: 1, batch: 0 })
@@ -126,8 +138,19 @@ test('an abort on the last step of an epoch ends that epoch normally, and the ne
 })
 
 test('kNN accuracy is measured every evalEvery epochs and after the last, on the test split', async (t) => {
-  const r = await train({ ...base, data: classImages(48, 16, 4, 1), testData: classImages(16, 16, 4, 2), epochs: 3, batchSize: 16, evalEvery: 2, knn: { k: 5 } })
-  t.deepEqual(r.history.map((h) => h.knnTop1 !== undefined), [false, true, true])
+  const r = await train({
+    ...base,
+    data: classImages(48, 16, 4, 1),
+    testData: classImages(16, 16, 4, 2),
+    epochs: 3,
+    batchSize: 16,
+    evalEvery: 2,
+    knn: { k: 5 },
+  })
+  t.deepEqual(
+    r.history.map((h) => h.knnTop1 !== undefined),
+    [false, true, true],
+  )
   t.is(r.knnTop1, r.history[2].knnTop1)
   t.true(r.knnTop1! >= 0 && r.knnTop1! <= 1)
   t.is(r.test!.length, 16)

@@ -79,7 +79,10 @@ test('chunking does not change training: lossEvery 1 and 5 give the same losses;
   const five = await train({ ...common, lossEvery: 5 })
   t.is(one.steps, 12, '5 full batches and one of 4 per epoch')
   t.deepEqual(five.stepLosses, one.stepLosses)
-  t.deepEqual(five.history.map((h) => h.loss), one.history.map((h) => h.loss))
+  t.deepEqual(
+    five.history.map((h) => h.loss),
+    one.history.map((h) => h.loss),
+  )
 })
 
 test('bf16 autocast on the CPU: the first step close to float32, weights stay float32, and training learns', async (t) => {
@@ -94,7 +97,16 @@ test('bf16 autocast on the CPU: the first step close to float32, weights stay fl
   const [l32, l16] = [await firstLoss(fp32), await firstLoss(bf16)]
   t.true(Math.abs(l16 - l32) < 0.03 && l16 !== l32, `first loss ${l16} in bf16, ${l32} in fp32`)
   for (const v of (await bf16.model.state()).values()) t.true(v.data instanceof Float32Array || v.data instanceof BigInt64Array)
-  const r = await train({ data: classImages(64, SIZE), testData: false, imageSize: SIZE, model: TINY_MODEL, device: 'cpu', epochs: 4, batchSize: 16, precision: 'bf16' })
+  const r = await train({
+    data: classImages(64, SIZE),
+    testData: false,
+    imageSize: SIZE,
+    model: TINY_MODEL,
+    device: 'cpu',
+    epochs: 4,
+    batchSize: 16,
+    precision: 'bf16',
+  })
   t.true(r.history[3].loss < r.history[0].loss - 0.05, `bf16 losses ${r.history.map((h) => h.loss.toFixed(3))}`)
 })
 
@@ -102,7 +114,10 @@ test('channels-last re-lays the weights, not their values: same embeddings and t
   const a = await setup()
   const b = await setup()
   await b.model.setStepOptions({ channelsLast: true })
-  const images = tensor(Float32Array.from({ length: 4 * 3 * SIZE * SIZE }, (_, i) => Math.sin(i)), [4, 3, SIZE, SIZE])
+  const images = tensor(
+    Float32Array.from({ length: 4 * 3 * SIZE * SIZE }, (_, i) => Math.sin(i)),
+    [4, 3, SIZE, SIZE],
+  )
   const [ea, eb] = [await a.model.embed(images), await b.model.embed(images)]
   t.true(relativeError(Array.from(eb.data), Array.from(ea.data)) <= 1e-5)
   const la = await a.model.step(images, images, { momentum: 0.99 })
@@ -123,17 +138,39 @@ test('jointViews runs both views as one batch: a different loss from the same we
   const apart = await setup()
   const joint = await setup()
   await joint.model.setStepOptions({ jointViews: true })
-  const images = tensor(Float32Array.from({ length: 8 * 3 * SIZE * SIZE }, (_, i) => Math.sin(i * 0.37)), [8, 3, SIZE, SIZE])
-  const other = tensor(Float32Array.from({ length: 8 * 3 * SIZE * SIZE }, (_, i) => Math.cos(i * 0.11)), [8, 3, SIZE, SIZE])
+  const images = tensor(
+    Float32Array.from({ length: 8 * 3 * SIZE * SIZE }, (_, i) => Math.sin(i * 0.37)),
+    [8, 3, SIZE, SIZE],
+  )
+  const other = tensor(
+    Float32Array.from({ length: 8 * 3 * SIZE * SIZE }, (_, i) => Math.cos(i * 0.11)),
+    [8, 3, SIZE, SIZE],
+  )
   const [la, lj] = [await apart.model.step(images, other, { momentum: 0.99 }), await joint.model.step(images, other, { momentum: 0.99 })]
   t.true(Number.isFinite(lj) && Math.abs(la - lj) > 1e-6, `BatchNorm over 16 images instead of 8 changes the loss (${la} vs ${lj})`)
-  const r = await train({ data: classImages(64, SIZE), testData: false, imageSize: SIZE, model: TINY_MODEL, device: 'cpu', epochs: 4, batchSize: 16, jointViews: true })
+  const r = await train({
+    data: classImages(64, SIZE),
+    testData: false,
+    imageSize: SIZE,
+    model: TINY_MODEL,
+    device: 'cpu',
+    epochs: 4,
+    batchSize: 16,
+    jointViews: true,
+  })
   t.true(r.history[3].loss < r.history[0].loss - 0.05, `joint-view losses ${r.history.map((h) => h.loss.toFixed(3))}`)
 })
 
 test('step options: auto resolves per device; bad values fail naming the option', async (t) => {
   t.deepEqual(resolveStepOptions({}, 'cpu'), { precision: 'fp32', cudaGraph: false, channelsLast: true, targetStream: false, jointViews: false, lossEvery: 1 })
-  t.deepEqual(resolveStepOptions({}, 'cuda:0'), { precision: 'bf16', cudaGraph: true, channelsLast: true, targetStream: true, jointViews: false, lossEvery: 50 })
+  t.deepEqual(resolveStepOptions({}, 'cuda:0'), {
+    precision: 'bf16',
+    cudaGraph: true,
+    channelsLast: true,
+    targetStream: true,
+    jointViews: false,
+    lossEvery: 50,
+  })
   t.deepEqual(resolveStepOptions({ precision: 'fp32', cudaGraph: false, lossEvery: 7 }, 'cuda:0').precision, 'fp32')
   t.throws(() => resolveStepOptions({ precision: 'fp16' as never }, 'cpu'), { instanceOf: RangeError, message: /precision must be 'fp32', 'bf16' or 'auto'/ })
   t.throws(() => resolveStepOptions({ targetStream: true }, 'cpu'), { instanceOf: RangeError, message: /targetStream needs a CUDA device/ })
@@ -146,7 +183,17 @@ test('step options: auto resolves per device; bad values fail naming the option'
 
 test('asking for a CUDA graph where there is none runs eagerly and says why in the log', async (t) => {
   const messages: string[] = []
-  const r = await train({ data: classImages(16, SIZE), testData: false, imageSize: SIZE, model: TINY_MODEL, device: 'cpu', epochs: 1, batchSize: 8, cudaGraph: true, log: (m) => messages.push(m) })
+  const r = await train({
+    data: classImages(16, SIZE),
+    testData: false,
+    imageSize: SIZE,
+    model: TINY_MODEL,
+    device: 'cpu',
+    epochs: 1,
+    batchSize: 8,
+    cudaGraph: true,
+    log: (m) => messages.push(m),
+  })
   t.is(r.steps, 2)
   t.deepEqual(messages, ['steps run eagerly: CUDA graphs need a CUDA device; the model is on cpu'])
   t.is(runtimeInfo().cudaGraphs, false, 'the CPU build has no CUDA graph support')
@@ -154,16 +201,27 @@ test('asking for a CUDA graph where there is none runs eagerly and says why in t
 
 test('trainer calls validate their inputs', async (t) => {
   const { dataset, model, augmenter } = await setup()
-  t.throws(() => native.trainerCreate(modelHandle(model), dataset.handle, augmenter.handle, { batchSize: 1 }), { instanceOf: RangeError, message: /batchSize must be in \[2/ })
-  t.throws(() => native.trainerCreate(modelHandle(model), dataset.handle, augmenter.handle, {} as never), { instanceOf: TypeError, message: /batchSize is required/ })
+  t.throws(() => native.trainerCreate(modelHandle(model), dataset.handle, augmenter.handle, { batchSize: 1 }), {
+    instanceOf: RangeError,
+    message: /batchSize must be in \[2/,
+  })
+  t.throws(() => native.trainerCreate(modelHandle(model), dataset.handle, augmenter.handle, {} as never), {
+    instanceOf: TypeError,
+    message: /batchSize is required/,
+  })
   const trainer = await native.trainerCreate(modelHandle(model), dataset.handle, augmenter.handle, { batchSize: 4 })
   await t.throwsAsync(native.trainerRun(trainer, indexTensor([0, 1, 2, 3, 4, 5]), { lr: 0.1, momentum: 0.9 }), { message: /whole batches/ })
-  await t.throwsAsync(native.trainerRun(trainer, indexTensor([0, 1, 2, 48]), { lr: 0.1, momentum: 0.9 }), { message: /index 48 is outside the dataset's 48 images/ })
+  await t.throwsAsync(native.trainerRun(trainer, indexTensor([0, 1, 2, 48]), { lr: 0.1, momentum: 0.9 }), {
+    message: /index 48 is outside the dataset's 48 images/,
+  })
   t.throws(() => native.trainerRun(trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1 } as never), { instanceOf: TypeError, message: /momentum is required/ })
   const run = await native.trainerRun(trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1, momentum: 0.9 })
   t.is((await native.trainerLosses(run.losses)).length, 1)
   t.throws(() => native.trainerLosses(run.losses), { message: 'the losses of these 1 steps were already read' })
-  t.throws(() => native.trainerRun(model as never, indexTensor([0, 1]), { lr: 0.1, momentum: 0.9 }), { instanceOf: TypeError, message: /trainer must be a trainer handle returned by trainerCreate/ })
+  t.throws(() => native.trainerRun(model as never, indexTensor([0, 1]), { lr: 0.1, momentum: 0.9 }), {
+    instanceOf: TypeError,
+    message: /trainer must be a trainer handle returned by trainerCreate/,
+  })
   await native.trainerDispose(trainer)
   t.throws(() => native.trainerRun(trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1, momentum: 0.9 }), {
     instanceOf: TypeError,

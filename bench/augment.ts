@@ -119,8 +119,23 @@ async function main(): Promise<void> {
     try {
       const out = execFileSync(
         args.python!,
-        [reference, '--mode', 'lightly', '--workers', '1', '--threads', String(threads), '--batch', String(batch),
-          '--steps', String(lightlySteps), '--warmup', '1', '--data', bin],
+        [
+          reference,
+          '--mode',
+          'lightly',
+          '--workers',
+          '1',
+          '--threads',
+          String(threads),
+          '--batch',
+          String(batch),
+          '--steps',
+          String(lightlySteps),
+          '--warmup',
+          '1',
+          '--data',
+          bin,
+        ],
         { encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'] },
       )
       lightly = JSON.parse(out.trim().split('\n').pop()!).images_per_s as number
@@ -137,13 +152,24 @@ async function main(): Promise<void> {
     `${name.padEnd(58)} ${value === null ? '-'.padStart(10) : value.toFixed(0).padStart(10)}  ${note}`
   console.log(`augmentation throughput, images/s (one image = both views), batch ${batch}, 32x32, ${threads} threads, ${cpu}, ${source} images`)
   console.log(row('byol: Augmenter.views, byol-cifar (native, libtorch ' + info.libtorch + ')', byol, `${(byol / pil).toFixed(1)}x the PIL pipeline`))
-  console.log(row("Lightly PIL pipeline: reference TwoViews(32), one process", pil, 'what one DataLoader worker can feed'))
+  console.log(row('Lightly PIL pipeline: reference TwoViews(32), one process', pil, 'what one DataLoader worker can feed'))
   console.log(row('reference --mode lightly --workers 1 (full training step)', lightly, lightlyNote))
-  console.log(JSON.stringify({
-    bench: 'augment', batch, size: 32, threads, preset: 'byol-cifar', images: source, cpu,
-    byol_images_per_s: Math.round(byol), pil_images_per_s: Math.round(pil), ratio: Number((byol / pil).toFixed(2)), target_ratio: 5,
-    lightly_train_images_per_s: lightly === null ? null : Math.round(lightly),
-  }))
+  console.log(
+    JSON.stringify({
+      bench: 'augment',
+      batch,
+      size: 32,
+      threads,
+      preset: 'byol-cifar',
+      images: source,
+      cpu,
+      byol_images_per_s: Math.round(byol),
+      pil_images_per_s: Math.round(pil),
+      ratio: Number((byol / pil).toFixed(2)),
+      target_ratio: 5,
+      lightly_train_images_per_s: lightly === null ? null : Math.round(lightly),
+    }),
+  )
 }
 
 main().catch((e) => {

@@ -63,7 +63,9 @@ async function main(): Promise<void> {
       const augmented = await time(augmenter)
       const share = (augmented - plain) / augmented
       const key = `${stem}_${mode.name.replace(' ', '_')}`
-      rows.push(`${stem} stem, ${mode.name}: step ${(plain * 1e3).toFixed(2)} ms without augmentation, ${(augmented * 1e3).toFixed(2)} ms with it: augmentation share ${(share * 100).toFixed(1)}% (target <= 10%)`)
+      rows.push(
+        `${stem} stem, ${mode.name}: step ${(plain * 1e3).toFixed(2)} ms without augmentation, ${(augmented * 1e3).toFixed(2)} ms with it: augmentation share ${(share * 100).toFixed(1)}% (target <= 10%)`,
+      )
       result[`${key}_step_ms`] = Number((plain * 1e3).toFixed(3))
       result[`${key}_step_augmented_ms`] = Number((augmented * 1e3).toFixed(3))
       result[`${key}_augmentation_share`] = Number(share.toFixed(4))
@@ -71,7 +73,10 @@ async function main(): Promise<void> {
   }
 
   // views() from host memory and back (copies included), 32x32 and 224x224 (byol preset)
-  for (const [preset, size] of [['byol-cifar', 32], ['byol', 224]] as const) {
+  for (const [preset, size] of [
+    ['byol-cifar', 32],
+    ['byol', 224],
+  ] as const) {
     const aug = await Augmenter.create({ preset, device })
     const images = { data: randomImages(batch, size === 32 ? 32 : 256), shape: [batch, size === 32 ? 32 : 256, size === 32 ? 32 : 256, 3] }
     for (let i = 0; i < 3; i++) await aug.views(images)

@@ -200,7 +200,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\nBYOL training step on ${refDevice || device}, libtorch ${info.libtorch}, ${steps} timed steps after ${warmup} warm-up steps, losses read every ${chunk} steps`)
+  console.log(
+    `\nBYOL training step on ${refDevice || device}, libtorch ${info.libtorch}, ${steps} timed steps after ${warmup} warm-up steps, losses read every ${chunk} steps`,
+  )
   console.log(`TFLOP/s from ${GFLOP_PER_IMAGE.imagenet} (7x7 stem) / ${GFLOP_PER_IMAGE.cifar} (3x3 stem) GFLOP per image; share of a ${peak} TFLOP/s bf16 peak`)
   console.log('| stem batch | data | run | images/s | x lightly | x gpuaug | x graph | TFLOP/s | of peak | peak MiB | graph / note |')
   console.log('|---|---|---|---|---|---|---|---|---|---|---|')

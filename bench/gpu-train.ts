@@ -27,7 +27,16 @@ async function main(): Promise<void> {
   const folder = { imageSize: 32, device: values.device === 'cpu' ? 'cpu' : runtimeInfo().cudaAvailable ? 'cuda:0' : 'cpu' }
   const trainData = await loadDataSource(values.data!, 'train', folder)
   const testData = await loadDataSource(values.data!, 'test', folder)
-  console.log(JSON.stringify({ runtime: runtimeInfo(), train: trainData.length, test: testData.length, dataDevice: trainData.device, loadSeconds: (Date.now() - t0) / 1000, cache: trainData.meta.cache }))
+  console.log(
+    JSON.stringify({
+      runtime: runtimeInfo(),
+      train: trainData.length,
+      test: testData.length,
+      dataDevice: trainData.device,
+      loadSeconds: (Date.now() - t0) / 1000,
+      cache: trainData.meta.cache,
+    }),
+  )
   const t1 = Date.now()
   const r = await train({
     data: trainData,
@@ -43,12 +52,31 @@ async function main(): Promise<void> {
     targetStream: values['no-target-stream'] ? false : 'auto',
     callbacks: {
       onEpochEnd: (epoch, logs) =>
-        console.log(JSON.stringify({ epoch, loss: Number(logs.loss.toFixed(5)), knnTop1: logs.knnTop1, stepSeconds: Number(logs.seconds.toFixed(2)), imagesPerSecond: Math.round(logs.imagesPerSecond), elapsed: (Date.now() - t1) / 1000 })),
+        console.log(
+          JSON.stringify({
+            epoch,
+            loss: Number(logs.loss.toFixed(5)),
+            knnTop1: logs.knnTop1,
+            stepSeconds: Number(logs.seconds.toFixed(2)),
+            imagesPerSecond: Math.round(logs.imagesPerSecond),
+            elapsed: (Date.now() - t1) / 1000,
+          }),
+        ),
     },
   })
   const curve = r.history.filter((h) => h.knnTop1 !== undefined).map((h) => `${h.epoch + 1}:${h.knnTop1!.toFixed(4)}`)
   console.log(`kNN top-1 by epoch: ${curve.join(' ')}`)
-  console.log(JSON.stringify({ device: r.device, preset: r.config.preset, batch: r.config.batchSize, epochs: r.epochs, trainSeconds: (Date.now() - t1) / 1000, wallSeconds: (Date.now() - t0) / 1000, knnTop1: r.knnTop1 }))
+  console.log(
+    JSON.stringify({
+      device: r.device,
+      preset: r.config.preset,
+      batch: r.config.batchSize,
+      epochs: r.epochs,
+      trainSeconds: (Date.now() - t1) / 1000,
+      wallSeconds: (Date.now() - t0) / 1000,
+      knnTop1: r.knnTop1,
+    }),
+  )
 }
 
 main().catch((e) => {

@@ -23,7 +23,10 @@ interface Lists {
 }
 
 async function load(root: string, items: Array<[string, number]>, classes: string[]) {
-  const pixels = await decodeFiles(items.map(([f]) => path.join(root, f)), { imageSize: 32 })
+  const pixels = await decodeFiles(
+    items.map(([f]) => path.join(root, f)),
+    { imageSize: 32 },
+  )
   return fromImages({ ...pixels, labels: items.map(([, l]) => l), classes })
 }
 
@@ -47,7 +50,20 @@ async function main(): Promise<void> {
   const info = runtimeInfo()
   const channelsLast = values['channels-last'] ? true : 'auto'
   const step = resolveStepOptions({ precision: values.precision as 'auto', channelsLast }, info.cudaAvailable ? 'cuda' : 'cpu')
-  console.log(JSON.stringify({ train: trainData.length, test: testData.length, train_hash: lists.train_hash, test_hash: lists.test_hash, recipe: values.recipe, precision: step.precision, channels_last: step.channelsLast, libtorch: info.libtorch, threads: info.threads, blas: info.blas.name }))
+  console.log(
+    JSON.stringify({
+      train: trainData.length,
+      test: testData.length,
+      train_hash: lists.train_hash,
+      test_hash: lists.test_hash,
+      recipe: values.recipe,
+      precision: step.precision,
+      channels_last: step.channelsLast,
+      libtorch: info.libtorch,
+      threads: info.threads,
+      blas: info.blas.name,
+    }),
+  )
   const t0 = Date.now()
   await train({
     preset: values.recipe as PresetName,
@@ -62,7 +78,15 @@ async function main(): Promise<void> {
     channelsLast,
     callbacks: {
       onEpochEnd: (epoch, logs) =>
-        console.log(JSON.stringify({ epoch, loss: Number(logs.loss.toFixed(5)), knn_top1: Number(logs.knnTop1!.toFixed(4)), seconds: Number(((Date.now() - t0) / 1000).toFixed(1)), images_per_s: Number(logs.imagesPerSecond.toFixed(1)) })),
+        console.log(
+          JSON.stringify({
+            epoch,
+            loss: Number(logs.loss.toFixed(5)),
+            knn_top1: Number(logs.knnTop1!.toFixed(4)),
+            seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+            images_per_s: Number(logs.imagesPerSecond.toFixed(1)),
+          }),
+        ),
     },
   })
 }

@@ -59,17 +59,46 @@ async function jpegs(n: number): Promise<Buffer[]> {
   const encode = require('sharp') as (i: Uint8Array, o: object) => { jpeg(): { toBuffer(): Promise<Buffer> } }
   const pixels = randomImages(n, SIZE)
   const bytes = SIZE * SIZE * 3
-  return Promise.all(Array.from({ length: n }, (_, i) => encode(pixels.subarray(i * bytes, (i + 1) * bytes), { raw: { width: SIZE, height: SIZE, channels: 3 } }).jpeg().toBuffer()))
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      encode(pixels.subarray(i * bytes, (i + 1) * bytes), { raw: { width: SIZE, height: SIZE, channels: 3 } })
+        .jpeg()
+        .toBuffer(),
+    ),
+  )
 }
 
 function startService(backend: string, weights: string, onnx: string) {
   const main = path.resolve(__dirname, '..', 'examples', 'image-search', 'main.js')
-  const child = fork(main, ['--weights', weights, '--onnx', onnx, '--device', 'cpu', '--backend', backend, '--port', '0', '--image-size', String(SIZE), '--max-queue', '100000', '--threads', args.threads!, '--max-batch-size', args['max-batch-size']!], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    // Tiny images: one libvips thread per decode and a small libuv pool leave the cores to the
-    // forward passes and the event loop (the same for all three configurations).
-    env: { ...process.env, VIPS_CONCURRENCY: process.env.VIPS_CONCURRENCY ?? '1', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' },
-  })
+  const child = fork(
+    main,
+    [
+      '--weights',
+      weights,
+      '--onnx',
+      onnx,
+      '--device',
+      'cpu',
+      '--backend',
+      backend,
+      '--port',
+      '0',
+      '--image-size',
+      String(SIZE),
+      '--max-queue',
+      '100000',
+      '--threads',
+      args.threads!,
+      '--max-batch-size',
+      args['max-batch-size']!,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // Tiny images: one libvips thread per decode and a small libuv pool leave the cores to the
+      // forward passes and the event loop (the same for all three configurations).
+      env: { ...process.env, VIPS_CONCURRENCY: process.env.VIPS_CONCURRENCY ?? '1', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' },
+    },
+  )
   const ask = (lag: 'reset' | 'read') =>
     new Promise<{ p50: number; p99: number; max: number }>((resolve) => {
       if (lag === 'reset') {
@@ -84,10 +113,11 @@ function startService(backend: string, weights: string, onnx: string) {
     child.once('message', (m: { ready?: string }) => (m.ready ? resolve(m.ready) : reject(new Error('unexpected message'))))
     child.once('exit', (code) => reject(new Error(`service exited with ${code}`)))
   })
-  const stop = () => new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    })
   return { ready, ask, stop }
 }
 
@@ -112,8 +142,13 @@ async function main(): Promise<void> {
   await exportOnnx(model, onnx)
   const bodies = await jpegs(64)
   const info = runtimeInfo()
-  process.stderr.write(`serve-load: ResNet-18 (imagenet stem, width 64), ${SIZE}x${SIZE} JPEG uploads, ${SECONDS} s per load, clients ${CLIENTS.join('/')}; ` +
-    `${os.cpus().length} CPUs (${os.cpus()[0].model}), libtorch ${info.libtorch}, ${args.threads} compute threads, embedder maxBatchSize ${args['max-batch-size']}, BLAS ${info.blas.name}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
+  process.stderr.write(
+    `serve-load: ResNet-18 (imagenet stem, width 64), ${SIZE}x${SIZE} JPEG uploads, ${SECONDS} s per load, clients ${CLIENTS.join('/')}; ` +
+      `${os.cpus().length} CPUs (${os.cpus()[0].model}), libtorch ${info.libtorch}, ${args.threads} compute threads, embedder maxBatchSize ${args['max-batch-size']}, BLAS ${info.blas.name}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+  )
   const rows: Row[] = []
   for (const backend of BACKENDS) {
     const service = startService(backend, weights, onnx)
@@ -123,9 +158,20 @@ async function main(): Promise<void> {
       await service.ask('reset')
       const r = await load(url, clients, bodies, SECONDS)
       const lag = await service.ask('read')
-      const row = { backend, clients, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, loopP99: lag.p99, ok: r['2xx'], failed: r.non2xx + r.errors + r.timeouts }
+      const row = {
+        backend,
+        clients,
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        loopP99: lag.p99,
+        ok: r['2xx'],
+        failed: r.non2xx + r.errors + r.timeouts,
+      }
       rows.push(row)
-      process.stderr.write(`  ${backend.padEnd(6)} ${String(clients).padStart(2)} clients: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, event loop p99 ${row.loopP99.toFixed(2)} ms, ${row.ok} ok, ${row.failed} failed\n`)
+      process.stderr.write(
+        `  ${backend.padEnd(6)} ${String(clients).padStart(2)} clients: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, event loop p99 ${row.loopP99.toFixed(2)} ms, ${row.ok} ok, ${row.failed} failed\n`,
+      )
     }
     await service.stop()
   }
@@ -139,8 +185,10 @@ async function main(): Promise<void> {
   const top = Math.max(...CLIENTS)
   const [batch, single, ort] = [at('batch', top), at('single', top), at('onnx', top)]
   if (batch && single && ort) {
-    process.stdout.write(`\nat ${top} clients: batch / single = ${(batch.rps / single.rps).toFixed(2)}x (target >= 5x); batch / onnx = ${(batch.rps / ort.rps).toFixed(2)}x ` +
-      `at p99 ${batch.p99} vs ${ort.p99} ms (target >= 1x at equal or better p99); worst event-loop p99 of batch: ${Math.max(...rows.filter((r) => r.backend === 'batch').map((r) => r.loopP99)).toFixed(2)} ms (target <= 10 ms)\n`)
+    process.stdout.write(
+      `\nat ${top} clients: batch / single = ${(batch.rps / single.rps).toFixed(2)}x (target >= 5x); batch / onnx = ${(batch.rps / ort.rps).toFixed(2)}x ` +
+        `at p99 ${batch.p99} vs ${ort.p99} ms (target >= 1x at equal or better p99); worst event-loop p99 of batch: ${Math.max(...rows.filter((r) => r.backend === 'batch').map((r) => r.loopP99)).toFixed(2)} ms (target <= 10 ms)\n`,
+    )
   }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify({ seconds: SECONDS, size: SIZE, rows, loadavg: os.loadavg() }, null, 2))
   fs.rmSync(dir, { recursive: true, force: true })

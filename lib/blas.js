@@ -21,8 +21,10 @@ function describe(blas) {
 /** The warning for a reference BLAS, or undefined. */
 function advice(blas) {
   if (!blas || !blas.reference) return undefined
-  return `byol: libtorch computes matrix products with the reference BLAS (${blas.library || 'libblas.so.3'}), ` +
+  return (
+    `byol: libtorch computes matrix products with the reference BLAS (${blas.library || 'libblas.so.3'}), ` +
     `which makes CPU training about 2x slower. Fix: ${FIX}`
+  )
 }
 
 /**

@@ -58,8 +58,7 @@ function problem(lt) {
 
 function fromPython(env) {
   const python = env.PYTHON || 'python3'
-  const script = 'import torch, os; print(os.path.dirname(torch.__file__)); ' +
-    'print(int(torch._C._GLIBCXX_USE_CXX11_ABI)); print(torch.__version__)'
+  const script = 'import torch, os; print(os.path.dirname(torch.__file__)); ' + 'print(int(torch._C._GLIBCXX_USE_CXX11_ABI)); print(torch.__version__)'
   const r = spawnSync(python, ['-c', script], { encoding: 'utf8', env, timeout: 60000 })
   if (r.error) return { error: `${python}: ${r.error.code || r.error.message}` }
   if (r.status !== 0) {
@@ -91,10 +90,7 @@ function system() {
 /** libtorch's version from what it installs, when it says (undefined otherwise). */
 function libtorchVersion(lt) {
   if (lt.version) return lt.version
-  const candidates = [
-    lt.root && path.join(lt.root, 'build-version'),
-    ...lt.includes.map((inc) => path.join(inc, 'torch', 'version.h')),
-  ].filter(Boolean)
+  const candidates = [lt.root && path.join(lt.root, 'build-version'), ...lt.includes.map((inc) => path.join(inc, 'torch', 'version.h'))].filter(Boolean)
   for (const file of candidates) {
     try {
       const text = fs.readFileSync(file, 'utf8')
@@ -161,13 +157,7 @@ function findLibtorch(env = process.env) {
 
 /** The message for "no libtorch": every place searched and the commands that fix it. */
 function missingMessage(tried, headline = 'byol could not find libtorch.') {
-  return [
-    headline,
-    'Searched, in order:',
-    ...tried.map((t) => `  - ${t}`),
-    'Fix (any one):',
-    ...FIXES.map((f, i) => `  ${i + 1}. ${f}`),
-  ].join('\n')
+  return [headline, 'Searched, in order:', ...tried.map((t) => `  - ${t}`), 'Fix (any one):', ...FIXES.map((f, i) => `  ${i + 1}. ${f}`)].join('\n')
 }
 
 function run(cmd, args, env) {
@@ -183,7 +173,12 @@ function run(cmd, args, env) {
 /** The CUDA runtime library in the first of `dirs` that has one (wheels ship only libcudart.so.N). */
 function findCudart(dirs) {
   for (const dir of dirs) {
-    const files = exists(dir) ? fs.readdirSync(dir).filter((f) => /^libcudart\.so(\.\d+)*$/.test(f)).sort() : []
+    const files = exists(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => /^libcudart\.so(\.\d+)*$/.test(f))
+          .sort()
+      : []
     if (files.length) return { dir: path.resolve(dir), file: files[files.length - 1] }
   }
   return undefined
@@ -195,7 +190,10 @@ function findCudart(dirs) {
  */
 async function buildShim(lt, dir, env = process.env) {
   const cxx = env.CXX || 'g++'
-  const sources = fs.readdirSync(SHIM_SOURCES).filter((f) => f.endsWith('.cpp')).sort()
+  const sources = fs
+    .readdirSync(SHIM_SOURCES)
+    .filter((f) => f.endsWith('.cpp'))
+    .sort()
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'byol-shim-'))
   const flags = ['-std=c++17', '-O2', '-fPIC', '-w', `-D_GLIBCXX_USE_CXX11_ABI=${lt.cxx11Abi ? 1 : 0}`]
   for (const inc of lt.includes) flags.push(`-I${inc}`)
@@ -209,8 +207,9 @@ async function buildShim(lt, dir, env = process.env) {
       if (exists(path.join(nvidia, sub, 'lib'))) rpaths.push(path.resolve(nvidia, sub, 'lib'))
     }
     const cudart = findCudart([...rpaths.slice(1), path.join(env.CUDA_HOME || '/usr/local/cuda', 'lib64')])
-    const include = [path.join(env.CUDA_HOME || '/usr/local/cuda', 'include'), ...rpaths.slice(1).map((r) => path.join(r, '..', 'include'))]
-      .find((d) => exists(path.join(d, 'cuda_runtime_api.h')))
+    const include = [path.join(env.CUDA_HOME || '/usr/local/cuda', 'include'), ...rpaths.slice(1).map((r) => path.join(r, '..', 'include'))].find((d) =>
+      exists(path.join(d, 'cuda_runtime_api.h')),
+    )
     if (include && cudart) {
       // CUDA graphs, side streams and memory statistics (libtch/byol_cuda.cpp).
       flags.push(`-I${include}`, '-DBYOL_WITH_CUDA')
@@ -222,16 +221,26 @@ async function buildShim(lt, dir, env = process.env) {
   }
   try {
     const objects = sources.map((s) => path.join(work, s.replace(/\.cpp$/, '.o')))
-    const results = await Promise.all(
-      sources.map((s, i) => run(cxx, [...flags, '-c', path.join(SHIM_SOURCES, s), '-o', objects[i]], env)),
-    )
+    const results = await Promise.all(sources.map((s, i) => run(cxx, [...flags, '-c', path.join(SHIM_SOURCES, s), '-o', objects[i]], env)))
     const failed = results.find((r) => r.code !== 0)
     if (failed) throw new Error(`compiling the shim with ${cxx} failed:\n${failed.stderr.trim().split('\n').slice(0, 20).join('\n')}`)
     const tmp = path.join(work, SHIM)
-    const link = await run(cxx, [
-      '-shared', ...objects, '-o', tmp, `-L${lt.libDir}`, ...rpaths.map((r) => `-Wl,-rpath,${r}`),
-      '-Wl,-z,nodelete', '-Wl,--no-as-needed', ...libs, '-Wl,--as-needed',
-    ], env)
+    const link = await run(
+      cxx,
+      [
+        '-shared',
+        ...objects,
+        '-o',
+        tmp,
+        `-L${lt.libDir}`,
+        ...rpaths.map((r) => `-Wl,-rpath,${r}`),
+        '-Wl,-z,nodelete',
+        '-Wl,--no-as-needed',
+        ...libs,
+        '-Wl,--as-needed',
+      ],
+      env,
+    )
     if (link.code !== 0) throw new Error(`linking the shim with ${cxx} failed:\n${link.stderr.trim().split('\n').slice(0, 20).join('\n')}`)
     fs.copyFileSync(tmp, path.join(dir, `${SHIM}.tmp`))
     fs.renameSync(path.join(dir, `${SHIM}.tmp`), path.join(dir, SHIM))
@@ -277,7 +286,11 @@ async function cli(args) {
     return 1
   }
   const lines = { found_by: lt.foundBy, lib_dir: lt.libDir, version: lt.version ?? '', cuda: lt.cuda ? 1 : 0 }
-  process.stdout.write(Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join(''))
+  process.stdout.write(
+    Object.entries(lines)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  )
   return 0
 }
 

@@ -35,7 +35,9 @@ async function main() {
   }
   reportBlas(found)
   const started = Date.now()
-  console.log(`byol: compiling the libtorch shim against ${found.foundBy} (${found.libDir}${found.version ? `, libtorch ${found.version}` : ''}${found.cuda ? ', CUDA' : ''})`)
+  console.log(
+    `byol: compiling the libtorch shim against ${found.foundBy} (${found.libDir}${found.version ? `, libtorch ${found.version}` : ''}${found.cuda ? ', CUDA' : ''})`,
+  )
   try {
     await libtorch.buildShim(found, dir)
     console.log(`byol: built ${shim} in ${((Date.now() - started) / 1000).toFixed(1)} s`)

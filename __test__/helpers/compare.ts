@@ -44,13 +44,7 @@ export function mismatch(name: string, actual: Comparable, expected: Comparable,
 }
 
 /** Asserts one tensor; the message names it. */
-export function assertClose(
-  t: ExecutionContext,
-  name: string,
-  actual: Comparable,
-  expected: Comparable,
-  tolerance = TOLERANCE,
-): void {
+export function assertClose(t: ExecutionContext, name: string, actual: Comparable, expected: Comparable, tolerance = TOLERANCE): void {
   const problem = mismatch(name, actual, expected, tolerance)
   if (problem) {
     t.fail(problem)
@@ -64,10 +58,7 @@ export function assertClose(
 }
 
 /** The worst relative error over the float tensors of a state (for logging the margin). */
-export function worstError(
-  actual: Map<string, Comparable>,
-  expected: Map<string, Comparable>,
-): { name: string; error: number } {
+export function worstError(actual: Map<string, Comparable>, expected: Map<string, Comparable>): { name: string; error: number } {
   let worst = { name: '', error: 0 }
   for (const [name, e] of expected) {
     const a = actual.get(name)

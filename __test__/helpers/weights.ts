@@ -41,11 +41,7 @@ export function formulaTensor(name: string, shape: number[], salt: number): Floa
 }
 
 /** The formula state for every tensor of a template (names and shapes from `model.state`). */
-export function formulaState(
-  template: Map<string, { shape: number[] }>,
-  salt: number,
-  options: { numBatchesTracked?: bigint } = {},
-): State {
+export function formulaState(template: Map<string, { shape: number[] }>, salt: number, options: { numBatchesTracked?: bigint } = {}): State {
   const state: State = new Map()
   for (const [name, { shape }] of template) {
     const data = formulaTensor(name, shape, salt)
@@ -56,12 +52,7 @@ export function formulaState(
 }
 
 /** Loads the formula weights with `salt` into one network of the model; returns what it loaded. */
-export async function loadFormula(
-  model: Byol,
-  network: Network,
-  salt: number,
-  options: { numBatchesTracked?: bigint } = {},
-): Promise<State> {
+export async function loadFormula(model: Byol, network: Network, salt: number, options: { numBatchesTracked?: bigint } = {}): Promise<State> {
   const state = formulaState(await model.state(network), salt, options)
   await model.loadState(state, network)
   return state

@@ -33,17 +33,9 @@ fn main() {
 
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     let node = env::var("NODE").unwrap_or_else(|_| "node".to_string());
-    let output = Command::new(&node)
-        .arg(&script)
-        .arg("--build")
-        .arg(&out_dir)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "byol: running `{node} {}` failed ({e}): Node.js finds libtorch for the build",
-                script.display()
-            )
-        });
+    let output = Command::new(&node).arg(&script).arg("--build").arg(&out_dir).output().unwrap_or_else(|e| {
+        panic!("byol: running `{node} {}` failed ({e}): Node.js finds libtorch for the build", script.display())
+    });
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         panic!("byol: could not build the libtorch shim:\n{stderr}");

@@ -20,7 +20,22 @@ const USAGE = `usage: node dist/examples/image-search/main.js (--run DIR | --wei
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: Object.fromEntries(
-      ['run', 'weights', 'device', 'port', 'host', 'index', 'threads', 'max-batch-size', 'max-delay-ms', 'max-queue', 'max-body-bytes', 'image-size', 'backend', 'onnx'].map((k) => [k, { type: 'string' as const }]),
+      [
+        'run',
+        'weights',
+        'device',
+        'port',
+        'host',
+        'index',
+        'threads',
+        'max-batch-size',
+        'max-delay-ms',
+        'max-queue',
+        'max-body-bytes',
+        'image-size',
+        'backend',
+        'onnx',
+      ].map((k) => [k, { type: 'string' as const }]),
     ),
   })
   const int = (name: string) => (v[name] === undefined ? undefined : Number(v[name]))

@@ -3,12 +3,18 @@
 
 type Labels = Record<string, string>
 
-const key = (labels: Labels) => Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '\\$&')}"`).join(',')
+const key = (labels: Labels) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '\\$&')}"`)
+    .join(',')
 const braces = (s: string) => (s ? `{${s}}` : '')
 
 export class Counter {
   private readonly values = new Map<string, number>()
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = key(labels)
     this.values.set(k, (this.values.get(k) ?? 0) + by)
@@ -19,7 +25,11 @@ export class Counter {
 }
 
 export class Gauge {
-  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => number,
+  ) {}
   render(): string[] {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`]
   }
@@ -27,7 +37,11 @@ export class Gauge {
 
 export class Histogram {
   private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>()
-  constructor(readonly name: string, readonly help: string, private readonly buckets: number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: number[],
+  ) {}
   observe(value: number, labels: Labels = {}): void {
     const k = key(labels)
     let s = this.series.get(k)

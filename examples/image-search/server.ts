@@ -32,7 +32,10 @@ export interface Service {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -75,7 +78,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     if (req.method !== 'POST' || !['/embed', '/index', '/search'].includes(path)) throw new HttpError(404, `no route ${req.method} ${path}`)
     // Checked before the image is embedded: a bad request never takes a place in a batch.
     const k = Number(url.searchParams.get('k') ?? 10)
-    if (path === '/search' && (!Number.isInteger(k) || k < 1 || k > 1000)) throw new HttpError(400, `k must be an integer in [1, 1000], got ${url.searchParams.get('k')}`)
+    if (path === '/search' && (!Number.isInteger(k) || k < 1 || k > 1000))
+      throw new HttpError(400, `k must be an integer in [1, 1000], got ${url.searchParams.get('k')}`)
     const id = url.searchParams.get('id')
     const json = /^application\/json/.test(req.headers['content-type'] ?? '')
     if (path === '/index' && !id && !json) throw new HttpError(400, 'POST /index needs ?id=ID (or a JSON body { images: [{ id, data }] })')
@@ -84,7 +88,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const items = parseIndexJson(body)
       const vectors = await Promise.all(items.map((item) => backend.embed(item.data, signal)))
       const target = indexFor(vectors[0].length)
-      target.add(items.map((i) => i.id), vectors)
+      target.add(
+        items.map((i) => i.id),
+        vectors,
+      )
       return [200, { ids: items.map((i) => i.id), size: target.size }]
     }
     const vector = await backend.embed(body, signal)
@@ -122,7 +129,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     route(req, url, aborted.signal).then(
       ([status, body]) => send(status, JSON.stringify(body), 'application/json'),
       (e: unknown) => {
-        const status = e instanceof HttpError ? e.status : e instanceof InvalidImageError ? 400 : e instanceof OverloadError || e instanceof EmbedderClosedError ? 503 : 500
+        const status =
+          e instanceof HttpError ? e.status : e instanceof InvalidImageError ? 400 : e instanceof OverloadError || e instanceof EmbedderClosedError ? 503 : 500
         if (status === 413 || status === 503) res.setHeader('connection', 'close')
         if (status === 503) res.setHeader('retry-after', '1')
         send(status, JSON.stringify({ error: (e as Error).message ?? String(e) }), 'application/json')

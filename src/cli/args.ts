@@ -22,19 +22,20 @@ export interface CommandSpec {
 }
 
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message)
     this.name = 'UsageError'
   }
 }
 
 export function helpText(spec: CommandSpec): string {
-  const rows = Object.entries({ ...spec.options, help: { type: 'boolean', short: 'h', help: 'show this help' } as OptionSpec }).map(
-    ([name, o]) => {
-      const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`
-      return [flag, o.help + (o.default !== undefined ? ` (default: ${o.default})` : '')]
-    },
-  )
+  const rows = Object.entries({ ...spec.options, help: { type: 'boolean', short: 'h', help: 'show this help' } as OptionSpec }).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`
+    return [flag, o.help + (o.default !== undefined ? ` (default: ${o.default})` : '')]
+  })
   const width = Math.max(...rows.map(([f]) => f.length)) + 2
   const lines = [`byol ${spec.name}: ${spec.summary}`, '', `Usage: ${spec.usage}`, '', 'Options:']
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`)
@@ -74,7 +75,8 @@ export function numberOption(values: Parsed['values'], name: string, min = -Infi
   const v = values[name]
   if (v === undefined) return undefined
   const x = Number(v)
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x) || x < min) throw new UsageError(`--${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}, got '${v}'`)
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x) || x < min)
+    throw new UsageError(`--${name} must be a number${min > -Infinity ? ` >= ${min}` : ''}, got '${v}'`)
   return x
 }
 

@@ -109,7 +109,12 @@ export function doctor(): DoctorReport {
     report.threads = info.threads
     report.blas = { ...info.blas, summary: blasHelpers.describe(info.blas), advice: blasHelpers.advice(info.blas) }
     report.onednn = info.onednn
-    report.cuda = { available: info.cudaAvailable, deviceCount: info.cudaDeviceCount, devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [], graphs: info.cudaGraphs }
+    report.cuda = {
+      available: info.cudaAvailable,
+      deviceCount: info.cudaDeviceCount,
+      devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [],
+      graphs: info.cudaGraphs,
+    }
     report.autoDevice = info.cudaAvailable ? 'cuda:0' : 'cpu'
     report.ok = true
   } catch (e) {
@@ -128,13 +133,26 @@ export function formatReport(r: DoctorReport): string {
   ]
   const built = r.shim.builtAgainst
   if (built) rows.push(['shim built for', `${built.foundBy} ${built.version ?? ''} (${built.libDir}${built.cuda ? ', CUDA' : ''})`.replace(/\s+\(/, ' (')])
-  rows.push(['libtorch', r.libtorch.loaded ? `${r.libtorch.version} at ${r.libtorch.path ?? '?'}` : `not loaded${r.libtorch.found ? ` (found ${r.libtorch.found.foundBy} ${r.libtorch.version ?? ''} at ${r.libtorch.path})` : ''}`])
+  rows.push([
+    'libtorch',
+    r.libtorch.loaded
+      ? `${r.libtorch.version} at ${r.libtorch.path ?? '?'}`
+      : `not loaded${r.libtorch.found ? ` (found ${r.libtorch.found.foundBy} ${r.libtorch.version ?? ''} at ${r.libtorch.path})` : ''}`,
+  ])
   if (r.threads !== undefined) rows.push(['threads', String(r.threads)])
   if (r.blas) rows.push(['BLAS', r.blas.summary])
   if (r.onednn) rows.push(['oneDNN', `${r.onednn.version ?? '?'}, ${r.onednn.isa ?? 'instruction set not reported by this libtorch'}: ${r.onednn.reason}`])
   if (r.ok) {
-    rows.push(['CUDA', r.cuda.available ? `available, ${r.cuda.deviceCount} device(s)${r.cuda.devices.length ? `: ${r.cuda.devices.map((d, i) => `cuda:${i} ${d}`).join(', ')}` : ''}` : 'not available'])
-    rows.push(['CUDA graphs', r.cuda.graphs ? 'built into the shim' : 'not built (a CPU libtorch, or no CUDA headers at build time): steps on a GPU run eagerly'])
+    rows.push([
+      'CUDA',
+      r.cuda.available
+        ? `available, ${r.cuda.deviceCount} device(s)${r.cuda.devices.length ? `: ${r.cuda.devices.map((d, i) => `cuda:${i} ${d}`).join(', ')}` : ''}`
+        : 'not available',
+    ])
+    rows.push([
+      'CUDA graphs',
+      r.cuda.graphs ? 'built into the shim' : 'not built (a CPU libtorch, or no CUDA headers at build time): steps on a GPU run eagerly',
+    ])
     rows.push(["device 'auto'", r.autoDevice ?? '?'])
   }
   const width = Math.max(...rows.map(([k]) => k.length)) + 2

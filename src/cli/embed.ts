@@ -13,7 +13,12 @@ export const spec: CommandSpec = {
   positionals: true,
   options: {
     ...modelOptions,
-    out: { type: 'string', short: 'o', value: 'FILE', help: 'FILE.safetensors (tensor "embeddings" [N, F], file names in the metadata) or FILE.jsonl; default: JSON lines on stdout' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      help: 'FILE.safetensors (tensor "embeddings" [N, F], file names in the metadata) or FILE.jsonl; default: JSON lines on stdout',
+    },
     'image-size': { type: 'string', value: 'N', help: 'images are resized to NxN (default: the size the model was trained at, else 32)' },
     'batch-size': { type: 'string', value: 'N', help: 'images per forward pass', default: '256' },
     normalize: { type: 'boolean', help: 'L2-normalise every embedding' },

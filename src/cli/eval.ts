@@ -5,7 +5,7 @@ import { ProgressBar } from './progress'
 
 export const spec: CommandSpec = {
   name: 'eval',
-  summary: 'kNN accuracy (cosine, k=200, temperature 0.1, as Lightly\'s benchmarks) of a trained backbone',
+  summary: "kNN accuracy (cosine, k=200, temperature 0.1, as Lightly's benchmarks) of a trained backbone",
   usage: 'byol eval (--run <dir> | --weights <file>) --data <dir> [options]',
   options: {
     ...modelOptions,
@@ -38,12 +38,28 @@ export async function run(p: Parsed): Promise<number> {
   const train = await loadDataSource(data, 'train', folder)
   const test = await loadDataSource(stringOption(v, 'test-data') ?? data, 'test', folder)
   bar.clear()
-  const options = { k: intOption(v, 'k', 1) ?? 200, temperature: numberOption(v, 'temperature', Number.MIN_VALUE) ?? 0.1, batchSize: intOption(v, 'batch-size', 1) ?? 512 }
+  const options = {
+    k: intOption(v, 'k', 1) ?? 200,
+    temperature: numberOption(v, 'temperature', Number.MIN_VALUE) ?? 0.1,
+    batchSize: intOption(v, 'batch-size', 1) ?? 512,
+  }
   const r = await knnEvaluate(model, train, test, options)
   if (v.json) {
-    process.stdout.write(JSON.stringify({ model: source, top1: r.top1, correct: r.correct, total: r.total, k: options.k, temperature: options.temperature, trainImages: train.length }) + '\n')
+    process.stdout.write(
+      JSON.stringify({
+        model: source,
+        top1: r.top1,
+        correct: r.correct,
+        total: r.total,
+        k: options.k,
+        temperature: options.temperature,
+        trainImages: train.length,
+      }) + '\n',
+    )
   } else {
-    process.stdout.write(`kNN top-1 accuracy: ${r.top1.toFixed(4)} (${r.correct}/${r.total} test images; k=${options.k}, temperature ${options.temperature}, ${train.length} train images)\n`)
+    process.stdout.write(
+      `kNN top-1 accuracy: ${r.top1.toFixed(4)} (${r.correct}/${r.total} test images; k=${options.k}, temperature ${options.temperature}, ${train.length} train images)\n`,
+    )
   }
   return 0
 }

@@ -5,17 +5,22 @@ import { loadModel } from './model'
 
 export const spec: CommandSpec = {
   name: 'export',
-  summary: 'write a run\'s backbone as safetensors with torchvision ResNet-18 names (loads with resnet18().load_state_dict(w, strict=False))',
+  summary: "write a run's backbone as safetensors with torchvision ResNet-18 names (loads with resnet18().load_state_dict(w, strict=False))",
   usage: 'byol export --run <dir> [--format safetensors|onnx] [--out FILE]',
   options: {
     run: { type: 'string', value: 'DIR', help: 'the run directory' },
-    format: { type: 'string', value: 'FMT', help: 'safetensors, or onnx: uint8 images [N, H, W, 3] in, features out, BatchNorm folded, opset 13', default: 'safetensors' },
+    format: {
+      type: 'string',
+      value: 'FMT',
+      help: 'safetensors, or onnx: uint8 images [N, H, W, 3] in, features out, BatchNorm folded, opset 13',
+      default: 'safetensors',
+    },
     out: { type: 'string', short: 'o', value: 'FILE', help: 'output file', default: '<run>/backbone.safetensors (.onnx)' },
   },
   examples: [
     'byol export --run runs/photos --out resnet18-byol.safetensors',
     'byol export --run runs/photos --format onnx --out resnet18-byol.onnx',
-    "python3 -c \"import torch, torchvision; from safetensors.torch import load_file; m = torchvision.models.resnet18(); print(m.load_state_dict(load_file('resnet18-byol.safetensors'), strict=False))\"",
+    'python3 -c "import torch, torchvision; from safetensors.torch import load_file; m = torchvision.models.resnet18(); print(m.load_state_dict(load_file(\'resnet18-byol.safetensors\'), strict=False))"',
   ],
 }
 

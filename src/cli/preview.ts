@@ -15,7 +15,7 @@ export const spec: CommandSpec = {
     images: { type: 'string', value: 'N', help: 'images (rows), spread over the folder', default: '8' },
     samples: { type: 'string', value: 'N', help: 'samples of each view per image', default: '4' },
     preset: { type: 'string', value: 'NAME', help: `augmentation preset: ${AUGMENT_PRESETS.join(', ')}`, default: 'byol-cifar' },
-    'image-size': { type: 'string', value: 'N', help: 'size of the views (default: the preset\'s)' },
+    'image-size': { type: 'string', value: 'N', help: "size of the views (default: the preset's)" },
     'cell-size': { type: 'string', value: 'N', help: 'pixels per grid cell (small views are enlarged)' },
     seed: { type: 'string', value: 'N', help: 'random seed', default: '0' },
   },

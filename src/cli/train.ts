@@ -10,15 +10,19 @@ import { duration, ProgressBar } from './progress'
 
 export const spec: CommandSpec = {
   name: 'train',
-  summary: 'train a BYOL model (Lightly\'s BYOL example by default) and keep a run directory',
+  summary: "train a BYOL model (Lightly's BYOL example by default) and keep a run directory",
   usage: 'byol train --data <dir> [options]',
   options: {
-    data: { type: 'string', value: 'DIR', help: 'training images: an ImageFolder (<dir>/<class>/*.jpg), a folder with train/ and test/, a flat folder of images, or cifar-10-batches-bin/' },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      help: 'training images: an ImageFolder (<dir>/<class>/*.jpg), a folder with train/ and test/, a flat folder of images, or cifar-10-batches-bin/',
+    },
     'test-data': { type: 'string', value: 'DIR', help: 'labelled test images for kNN accuracy (default: the test/ split of --data)' },
     preset: { type: 'string', value: 'NAME', help: `training recipe: ${PRESETS.join(', ')}`, default: 'lightly-example' },
     epochs: { type: 'string', value: 'N', help: 'epochs', default: '10 (200 for cifar10-benchmark)' },
     'batch-size': { type: 'string', value: 'N', help: 'images per step', default: '256' },
-    lr: { type: 'string', value: 'X', help: 'learning rate (default: the preset\'s)' },
+    lr: { type: 'string', value: 'X', help: "learning rate (default: the preset's)" },
     seed: { type: 'string', value: 'N', help: 'seed of weights, data order and augmentations', default: '0' },
     'image-size': { type: 'string', value: 'N', help: 'images are stored and trained at NxN pixels', default: '32' },
     width: { type: 'string', value: 'N', help: 'channels of the first ResNet-18 stage (64 = torchvision ResNet-18)', default: '64' },
@@ -26,12 +30,22 @@ export const spec: CommandSpec = {
     out: { type: 'string', short: 'o', value: 'DIR', help: 'run directory', default: 'runs/run-<date>-<time>' },
     resume: { type: 'string', value: 'DIR', help: 'continue the run in this run directory from its checkpoint' },
     'eval-every': { type: 'string', value: 'N', help: 'kNN accuracy every N epochs (0: after the last epoch only)', default: '0' },
-    'checkpoint-every': { type: 'string', value: 'N', help: 'checkpoint every N epochs (also at the end, and on Ctrl-C or SIGTERM, which then exit 130 or 143)', default: '1' },
+    'checkpoint-every': {
+      type: 'string',
+      value: 'N',
+      help: 'checkpoint every N epochs (also at the end, and on Ctrl-C or SIGTERM, which then exit 130 or 143)',
+      default: '1',
+    },
     init: { type: 'string', value: 'FILE', help: 'start from these backbone weights (safetensors, torchvision names)' },
     'cache-dir': { type: 'string', value: 'DIR', help: 'where decoded images are cached', default: '$BYOL_CACHE_DIR or ~/.cache/byol' },
     'no-cache': { type: 'boolean', help: 'decode the images without reading or writing a cache' },
     'skip-corrupt': { type: 'boolean', help: 'skip images that fail to decode (they are listed in config.json) instead of stopping' },
-    precision: { type: 'string', value: 'P', help: 'fp32, bf16 (autocast; float32 weights, BatchNorm statistics and loss) or auto: bf16 on CUDA', default: 'auto' },
+    precision: {
+      type: 'string',
+      value: 'P',
+      help: 'fp32, bf16 (autocast; float32 weights, BatchNorm statistics and loss) or auto: bf16 on CUDA',
+      default: 'auto',
+    },
     'no-cuda-graph': { type: 'boolean', help: 'run every step eagerly instead of replaying a captured CUDA graph (CUDA)' },
     'channels-last': { type: 'boolean', help: 'convolution weights and views in channels-last layout (the default: faster on CUDA and on the CPU)' },
     'no-channels-last': { type: 'boolean', help: 'keep convolution weights and views in NCHW layout' },
@@ -118,9 +132,18 @@ export async function run(p: Parsed): Promise<number> {
     callbacks: {
       onTrainBegin: ({ config, device, batchesPerEpoch: batches, startEpoch, step }) => {
         const what = `${config.preset}, ${config.epochs} epochs of ${batches} batches of ${config.batchSize}, ${config.imageSize}x${config.imageSize}`
-        const how = [step.precision, step.cudaGraph ? 'CUDA graph' : 'eager', step.channelsLast ? 'channels-last' : undefined, step.targetStream ? 'target on its own stream' : undefined, step.jointViews ? 'joint views' : undefined]
+        const how = [
+          step.precision,
+          step.cudaGraph ? 'CUDA graph' : 'eager',
+          step.channelsLast ? 'channels-last' : undefined,
+          step.targetStream ? 'target on its own stream' : undefined,
+          step.jointViews ? 'joint views' : undefined,
+        ]
         if (json) print(JSON.stringify({ type: 'start', config, device, step, batchesPerEpoch: batches, startEpoch, runDir: path.resolve(out) }))
-        else log(`byol train: ${what}, device ${device} (${how.filter(Boolean).join(', ')})${startEpoch > 0 ? `, resuming at epoch ${startEpoch}` : ''}\nrun directory: ${path.resolve(out)}`)
+        else
+          log(
+            `byol train: ${what}, device ${device} (${how.filter(Boolean).join(', ')})${startEpoch > 0 ? `, resuming at epoch ${startEpoch}` : ''}\nrun directory: ${path.resolve(out)}`,
+          )
       },
       onEpochBegin: () => {
         epochStart = Date.now()
@@ -133,7 +156,12 @@ export async function run(p: Parsed): Promise<number> {
         const done = logs.batch + 1
         const eta = (elapsed / Math.max(epochLosses.length, 1)) * (logs.batches - done)
         const mean = epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length
-        bar.update(`epoch ${String(logs.epoch).padStart(2, '0')}`, done, logs.batches, `loss ${fmtLoss(mean)} ${logs.imagesPerSecond.toFixed(0)} img/s eta ${duration(eta)}`)
+        bar.update(
+          `epoch ${String(logs.epoch).padStart(2, '0')}`,
+          done,
+          logs.batches,
+          `loss ${fmtLoss(mean)} ${logs.imagesPerSecond.toFixed(0)} img/s eta ${duration(eta)}`,
+        )
       },
       onEpochEnd: (epoch, logs) => {
         if (json) {
@@ -169,7 +197,7 @@ export async function run(p: Parsed): Promise<number> {
       }
       log(`done in ${duration(result.seconds)}; run directory ${path.resolve(out)} (metrics.jsonl, plot.svg, checkpoint.safetensors, backbone.safetensors)`)
     }
-    return result.aborted ? stopStatus ?? 130 : 0
+    return result.aborted ? (stopStatus ?? 130) : 0
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

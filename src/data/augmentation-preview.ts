@@ -50,11 +50,7 @@ interface Rgb {
 }
 
 async function decode(file: string): Promise<Rgb> {
-  let { data, info } = await sharp()(file, { failOn: 'warning' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
+  let { data, info } = await sharp()(file, { failOn: 'warning' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
   if (Math.max(info.width, info.height) > MAX_SOURCE) {
     const f = MAX_SOURCE / Math.max(info.width, info.height)
     const [w, h] = [Math.max(1, Math.round(info.width * f)), Math.max(1, Math.round(info.height * f))]
@@ -86,7 +82,10 @@ function viewToRgb(data: Float32Array, offset: number, s: number, view: Resolved
  */
 export async function previewAugmentations(options: PreviewOptions): Promise<PreviewResult> {
   const { data, out, images = 8, samples = 4, cellSize, ...augment } = options
-  for (const [name, v] of [['images', images], ['samples', samples]] as const) {
+  for (const [name, v] of [
+    ['images', images],
+    ['samples', samples],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 256) throw new RangeError(`${name} must be an integer in [1, 256], got ${v}`)
   }
   if (cellSize !== undefined && (!Number.isInteger(cellSize) || cellSize < 8 || cellSize > 1024)) {
@@ -135,7 +134,9 @@ export async function previewAugmentations(options: PreviewOptions): Promise<Pre
     }
   }
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true })
-  await sharp()(canvas, { raw: { width, height, channels: 3 } }).png().toFile(out)
+  await sharp()(canvas, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(out)
   return { out, width, height, files }
 }
 

@@ -27,7 +27,11 @@ export function cifar10Files(dir: string, split: CifarSplit): string[] {
 function classNames(dir: string): string[] {
   const meta = path.join(dir, 'batches.meta.txt')
   if (fs.existsSync(meta)) {
-    const names = fs.readFileSync(meta, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean)
+    const names = fs
+      .readFileSync(meta, 'utf8')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)
     if (names.length === 10) return names
   }
   return CIFAR10_CLASSES

@@ -78,12 +78,7 @@ export function indexTensor(indices: ArrayLike<number> | BigInt64Array): Native.
 }
 
 /** Checks labels against the image count and the classes; returns them as Int32Array and the class count. */
-export function checkLabels(
-  labels: ArrayLike<number>,
-  count: number,
-  classes: string[] | undefined,
-  what: string,
-): { labels: Int32Array; numClasses: number } {
+export function checkLabels(labels: ArrayLike<number>, count: number, classes: string[] | undefined, what: string): { labels: Int32Array; numClasses: number } {
   if (labels.length !== count) {
     throw new RangeError(`${what}: ${count} images but ${labels.length} labels; give exactly one label per image`)
   }
@@ -118,19 +113,15 @@ function checkShape(shape: number[], bytes: number, what: string): [number, numb
 }
 
 /** A dataset from images in memory (for services that already hold decoded images). */
-export async function fromImages(
-  images: InMemoryImages,
-  options: { device?: string; source?: string } = {},
-): Promise<Dataset> {
+export async function fromImages(images: InMemoryImages, options: { device?: string; source?: string } = {}): Promise<Dataset> {
   const what = options.source ?? 'in-memory images'
   if (!(images.data instanceof Uint8Array)) throw new TypeError(`${what}: data must be a Uint8Array of RGB bytes`)
   const shape = checkShape([...images.shape], images.data.length, what)
   const checked = images.labels ? checkLabels(images.labels, shape[0], images.classes, what) : undefined
-  const handle = await native.datasetCreate(
-    { data: images.data, shape },
-    checked ? labelTensor(checked.labels) : null,
-    { numClasses: checked?.numClasses ?? 0, device: options.device ?? 'cpu' },
-  )
+  const handle = await native.datasetCreate({ data: images.data, shape }, checked ? labelTensor(checked.labels) : null, {
+    numClasses: checked?.numClasses ?? 0,
+    device: options.device ?? 'cpu',
+  })
   return new Dataset(handle, checked?.labels, { classes: images.classes, source: what })
 }
 

@@ -89,7 +89,10 @@ export async function listImageFolder(root: string, layout: FolderOptions['layou
   if (!stat.isDirectory()) throw new Error(`${abs} is not a folder (expected a folder of images)`)
   const entries = (await fs.promises.readdir(abs, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'))
   const looseImages = entries.filter((e) => !e.isDirectory() && isImage(e.name)).map((e) => e.name)
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
   const exts = IMAGE_EXTENSIONS.join(', ')
   if (layout === 'flat' || (layout === 'auto' && dirs.length === 0)) {
     const files: string[] = []
@@ -123,7 +126,7 @@ export async function listImageFolder(root: string, layout: FolderOptions['layou
 }
 
 function storageSize(size: FolderOptions['imageSize']): [number, number] {
-  const [h, w] = typeof size === 'number' ? [size, size] : size ?? [32, 32]
+  const [h, w] = typeof size === 'number' ? [size, size] : (size ?? [32, 32])
   if (![h, w].every((d) => Number.isInteger(d) && d >= 1 && d <= 4096)) {
     throw new RangeError(`imageSize must be a positive integer or [height, width], got ${JSON.stringify(size)}`)
   }
@@ -204,10 +207,7 @@ function consistent(h: CacheHeader): boolean {
   const n = h.shape[0]
   if (!Array.isArray(h.files) || h.files.length !== n || !Array.isArray(h.skipped)) return false
   if (h.labels === undefined) return h.classes === undefined
-  return (
-    Array.isArray(h.labels) && h.labels.length === n && Array.isArray(h.classes) &&
-    h.labels.every((l) => count(l) && l < h.classes!.length)
-  )
+  return Array.isArray(h.labels) && h.labels.length === n && Array.isArray(h.classes) && h.labels.every((l) => count(l) && l < h.classes!.length)
 }
 
 const align = (n: number) => Math.ceil(n / 64) * 64
@@ -259,7 +259,8 @@ async function decodeAll(
   if (n > 0 && ok.every(Boolean)) return { pixels, files: listing.files, labels: listing.labels, skipped }
   // Compact the decoded images, keeping the listing order.
   const keep = listing.files.map((_, i) => i).filter((i) => ok[i])
-  if (keep.length === 0) throw new Error(`none of the ${n + listing.unnamed.length} images in ${listing.root} could be decoded (first: ${skipped[0].file}: ${skipped[0].error})`)
+  if (keep.length === 0)
+    throw new Error(`none of the ${n + listing.unnamed.length} images in ${listing.root} could be decoded (first: ${skipped[0].file}: ${skipped[0].error})`)
   const packed = new Uint8Array(keep.length * imageBytes)
   keep.forEach((src, dst) => packed.set(pixels.subarray(src * imageBytes, (src + 1) * imageBytes), dst * imageBytes))
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1))
@@ -291,9 +292,21 @@ export async function loadImageFolder(root: string, options: FolderOptions = {})
     const cached = await readCacheHeader(cacheFile)
     if (cached && cached.header.version === CACHE_VERSION && cached.header.fingerprint === print) {
       const h = cached.header
-      return fromFile(cacheFile, cached.dataOffset, h.shape, h.labels, {
-        classes: h.classes, files: h.files, root: h.root, source, skipped: h.skipped, cache: { file: cacheFile, built: false },
-      }, { device: options.device })
+      return fromFile(
+        cacheFile,
+        cached.dataOffset,
+        h.shape,
+        h.labels,
+        {
+          classes: h.classes,
+          files: h.files,
+          root: h.root,
+          source,
+          skipped: h.skipped,
+          cache: { file: cacheFile, built: false },
+        },
+        { device: options.device },
+      )
     }
   }
   const decoded = await decodeAll(listing, size, options)
@@ -301,18 +314,22 @@ export async function loadImageFolder(root: string, options: FolderOptions = {})
   const meta = { classes: listing.classes, files: decoded.files, root: listing.root, source, skipped: decoded.skipped }
   if (cacheFile) {
     const header: CacheHeader = {
-      version: CACHE_VERSION, fingerprint: print, root: listing.root, layout: listing.layout, shape,
-      files: decoded.files, labels: decoded.labels, classes: listing.classes, skipped: decoded.skipped,
+      version: CACHE_VERSION,
+      fingerprint: print,
+      root: listing.root,
+      layout: listing.layout,
+      shape,
+      files: decoded.files,
+      labels: decoded.labels,
+      classes: listing.classes,
+      skipped: decoded.skipped,
     }
     await removeStaleTemporaryFiles(path.dirname(cacheFile))
     await writeCache(cacheFile, header, decoded.pixels).catch((e: Error) => {
       throw new Error(`${e.message} (the decoded-image cache; free space there, or pass cacheDir: false / --no-cache)`)
     })
   }
-  const dataset = await fromImages(
-    { data: decoded.pixels, shape, labels: decoded.labels, classes: listing.classes },
-    { device: options.device, source },
-  )
+  const dataset = await fromImages({ data: decoded.pixels, shape, labels: decoded.labels, classes: listing.classes }, { device: options.device, source })
   Object.assign(dataset.meta, meta, cacheFile ? { cache: { file: cacheFile, built: true } } : {})
   return dataset
 }

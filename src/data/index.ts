@@ -33,11 +33,7 @@ export function resolveSplits(dir: string): SplitPaths {
 }
 
 /** Loads one split of a path (see `resolveSplits`), or wraps in-memory images. */
-export async function loadDataSource(
-  source: DataSource,
-  split: 'train' | 'test',
-  options: FolderOptions & { device?: string } = {},
-): Promise<Dataset> {
+export async function loadDataSource(source: DataSource, split: 'train' | 'test', options: FolderOptions & { device?: string } = {}): Promise<Dataset> {
   if (source instanceof Dataset) return source
   if (typeof source !== 'string') return fromImages(source, { device: options.device })
   const splits = resolveSplits(source)

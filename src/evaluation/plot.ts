@@ -62,9 +62,7 @@ function panel(series: PlotSeries, x0: number): string {
     out.push(`<text x="${sx(t).toFixed(1)}" y="${M.top + ph + 17}" text-anchor="middle" font-size="11">${t}</text>`)
   }
   out.push(`<text x="${M.left + pw / 2}" y="${H - 10}" text-anchor="middle" font-size="12">epoch</text>`)
-  out.push(
-    `<text transform="translate(16,${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escape(series.yLabel)}</text>`,
-  )
+  out.push(`<text transform="translate(16,${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escape(series.yLabel)}</text>`)
   const line = pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')
   out.push(`<polyline points="${line}" fill="none" stroke="${series.color}" stroke-width="2"/>`)
   for (const [x, y] of pts) {

@@ -69,9 +69,7 @@ class GraphBuilder {
   block(x: string, prefix: string, stride: number): string {
     let h = this.op('Relu', [this.convBn(x, `${prefix}.conv1`, `${prefix}.bn1`, stride, 1)])
     h = this.convBn(h, `${prefix}.conv2`, `${prefix}.bn2`, 1, 1)
-    const shortcut = this.state.has(`${prefix}.downsample.0.weight`)
-      ? this.convBn(x, `${prefix}.downsample.0`, `${prefix}.downsample.1`, stride, 0)
-      : x
+    const shortcut = this.state.has(`${prefix}.downsample.0.weight`) ? this.convBn(x, `${prefix}.downsample.0`, `${prefix}.downsample.1`, stride, 0) : x
     return this.op('Relu', [this.op('Add', [h, shortcut])])
   }
 }
@@ -81,8 +79,16 @@ export function backboneGraph(state: Map<string, SafetensorsTensor>): Graph {
   const { stem, width } = architectureOf(state)
   const g = new GraphBuilder(state)
   // (x / 255 - mean) / std as x * scale + shift, per channel.
-  const scale = g.constant('normalize.scale', [1, 3, 1, 1], STD.map((s) => 1 / (255 * s)))
-  const shift = g.constant('normalize.shift', [1, 3, 1, 1], MEAN.map((m, i) => -m / STD[i]))
+  const scale = g.constant(
+    'normalize.scale',
+    [1, 3, 1, 1],
+    STD.map((s) => 1 / (255 * s)),
+  )
+  const shift = g.constant(
+    'normalize.shift',
+    [1, 3, 1, 1],
+    MEAN.map((m, i) => -m / STD[i]),
+  )
   let x = g.op('Cast', ['images'], { to: DataType.FLOAT })
   x = g.op('Transpose', [x], { perm: [0, 3, 1, 2] })
   x = g.op('Add', [g.op('Mul', [x, scale]), shift])

@@ -103,12 +103,7 @@ export declare function runtimeSetCudnnDeterministic(enabled: boolean): void
 export declare function __testPanic(where: 'sync' | 'async'): Promise<never>
 export declare function cosineSchedule(step: number, maxSteps: number, start: number, end: number): number
 export declare function byolCreate(options?: NativeByolOptions): Promise<ModelHandle>
-export declare function byolStep(
-  model: ModelHandle,
-  view0: NativeTensor,
-  view1: NativeTensor,
-  options: { momentum: number; lr?: number },
-): Promise<number>
+export declare function byolStep(model: ModelHandle, view0: NativeTensor, view1: NativeTensor, options: { momentum: number; lr?: number }): Promise<number>
 export declare function byolDevice(model: ModelHandle): string
 export declare function byolUpdateTarget(model: ModelHandle, momentum: number): Promise<void>
 export declare function byolForward(
@@ -119,11 +114,7 @@ export declare function byolForward(
   train: boolean,
 ): Promise<NativeTensor>
 export declare function byolState(model: ModelHandle, network: 'online' | 'target'): Promise<NativeStateEntry[]>
-export declare function byolLoadState(
-  model: ModelHandle,
-  network: 'online' | 'target',
-  entries: Array<{ name: string } & NativeTensor>,
-): Promise<void>
+export declare function byolLoadState(model: ModelHandle, network: 'online' | 'target', entries: Array<{ name: string } & NativeTensor>): Promise<void>
 /** @internal BYOL's loss and its gradients alone, for the test against PyTorch. */
 export declare function negativeCosineLoss(
   p0: NativeTensor,
@@ -164,11 +155,7 @@ export interface KnnOptions {
   chunk?: number
 }
 
-export declare function datasetCreate(
-  images: NativeTensor,
-  labels: NativeTensor | null,
-  options?: NativeDatasetOptions,
-): Promise<DatasetHandle>
+export declare function datasetCreate(images: NativeTensor, labels: NativeTensor | null, options?: NativeDatasetOptions): Promise<DatasetHandle>
 export declare function datasetLoad(
   path: string,
   byteOffset: number,
@@ -217,18 +204,9 @@ export declare function trainerLosses(losses: LossesHandle): Promise<Float32Arra
 export declare function trainerDispose(trainer: TrainerHandle): Promise<void>
 /** Peak bytes held by tensors and reserved by the caching allocator on a CUDA device since the last reset. */
 export declare function cudaPeakMemory(device: string, options?: { reset?: boolean }): Promise<{ allocated: number; reserved: number }>
-export declare function byolTrainingState(
-  model: ModelHandle,
-): Promise<{ steps: number; lr: number; momentumBuffers?: NativeTensor[] }>
-export declare function byolLoadTrainingState(
-  model: ModelHandle,
-  state: { steps: number; lr?: number; momentumBuffers?: NativeTensor[] | null },
-): Promise<void>
-export declare function byolEmbedImages(
-  model: ModelHandle,
-  images: NativeTensor,
-  options?: { batchSize?: number; normalize?: boolean },
-): Promise<NativeTensor>
+export declare function byolTrainingState(model: ModelHandle): Promise<{ steps: number; lr: number; momentumBuffers?: NativeTensor[] }>
+export declare function byolLoadTrainingState(model: ModelHandle, state: { steps: number; lr?: number; momentumBuffers?: NativeTensor[] | null }): Promise<void>
+export declare function byolEmbedImages(model: ModelHandle, images: NativeTensor, options?: { batchSize?: number; normalize?: boolean }): Promise<NativeTensor>
 export declare function byolEmbedDataset(
   model: ModelHandle,
   dataset: DatasetHandle,

@@ -21,11 +21,7 @@ export interface EmbedOptions {
  * Backbone features `[N, F]` (F = 512 for ResNet-18) of the online network in eval mode.
  * `images`: uint8 RGB `{ data, shape: [N, H, W, 3] }`, a list of image files, a folder, or a dataset.
  */
-export async function embed(
-  model: Byol,
-  images: InMemoryImages | string[] | string | Dataset,
-  options: EmbedOptions = {},
-): Promise<Tensor> {
+export async function embed(model: Byol, images: InMemoryImages | string[] | string | Dataset, options: EmbedOptions = {}): Promise<Tensor> {
   const opts = { batchSize: options.batchSize ?? 256, normalize: options.normalize ?? false }
   if (images instanceof Dataset) {
     return (await native.byolEmbedDataset(modelHandle(model), images.handle, opts)) as Tensor

@@ -42,7 +42,11 @@ export class DecodePool {
     // The least busy worker; a copy of the bytes travels, since a caller's Buffer may share
     // its memory with others (Node pools small Buffers).
     const worker = this.load.indexOf(Math.min(...this.load))
-    const message: DecodeRequest = { id, input: raw ? { data: input.data.slice(), shape: [...input.shape] } : typeof input === 'string' ? input : new Uint8Array(input), size }
+    const message: DecodeRequest = {
+      id,
+      input: raw ? { data: input.data.slice(), shape: [...input.shape] } : typeof input === 'string' ? input : new Uint8Array(input),
+      size,
+    }
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker })
       this.load[worker]++

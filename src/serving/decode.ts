@@ -39,6 +39,9 @@ async function rawPixels({ data, shape }: RawImage, size: number): Promise<Uint8
     throw new InvalidImageError(`raw pixels must be { data: Uint8Array, shape: [H, W, 3] } with H*W*3 bytes, got shape [${shape}] and ${data?.length} bytes`)
   }
   if (h === size && w === size) return data
-  const resized = await sharp()(data, { raw: { width: w, height: h, channels: 3 } }).resize(size, size, { fit: 'cover' }).raw().toBuffer()
+  const resized = await sharp()(data, { raw: { width: w, height: h, channels: 3 } })
+    .resize(size, size, { fit: 'cover' })
+    .raw()
+    .toBuffer()
   return asBytes(resized)
 }

@@ -75,7 +75,13 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   const decodeThreads = options.decodeThreads ?? 1
   if (!Number.isInteger(decodeThreads) || decodeThreads < 0) throw new RangeError(`decodeThreads must be an integer >= 0, got ${options.decodeThreads}`)
   const decoder = new DecodePool(decodeThreads)
-  return new MicroBatcher(loaded.model, imageSize, decoder, { maxBatchSize, maxDelayMs, maxQueue, normalize: options.normalize ?? false, onBatch: options.onBatch })
+  return new MicroBatcher(loaded.model, imageSize, decoder, {
+    maxBatchSize,
+    maxDelayMs,
+    maxQueue,
+    normalize: options.normalize ?? false,
+    onBatch: options.onBatch,
+  })
 }
 
 class MicroBatcher implements Embedder {
@@ -226,7 +232,11 @@ class MicroBatcher implements Embedder {
     const started = performance.now()
     // A native call that throws at once (a disposed model) must fail the batch, not the queue.
     const computed = (async () =>
-      native.byolEmbedImages(modelHandle(this.model), { data, shape: [batch.length, this.imageSize, this.imageSize, 3] }, { batchSize: batch.length, normalize: this.o.normalize }))()
+      native.byolEmbedImages(
+        modelHandle(this.model),
+        { data, shape: [batch.length, this.imageSize, this.imageSize, 3] },
+        { batchSize: batch.length, normalize: this.o.normalize },
+      ))()
     computed
       .then(
         (features) => this.deliver(batch, features.data as Float32Array, features.shape[1]),

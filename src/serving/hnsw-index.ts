@@ -42,7 +42,10 @@ export class HnswIndex implements VectorIndex {
   /** Candidates while searching (at least k is used); may be changed between searches. */
   efSearch: number
 
-  constructor(readonly dim: number, options: HnswOptions = {}) {
+  constructor(
+    readonly dim: number,
+    options: HnswOptions = {},
+  ) {
     const { HierarchicalNSW } = loadHnswlib()
     this.graph = new HierarchicalNSW('cosine', dim)
     this.graph.initIndex({

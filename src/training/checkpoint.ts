@@ -91,7 +91,8 @@ export async function saveCheckpoint(file: string, model: Byol, state: Checkpoin
   const handle = modelHandle(model)
   const tensors: Array<[string, SafetensorsTensor]> = []
   for (const network of ['online', 'target'] as const) {
-    for (const e of await native.byolState(handle, network)) tensors.push([`${network}/${e.name}`, { data: e.data as Float32Array | BigInt64Array, shape: e.shape }])
+    for (const e of await native.byolState(handle, network))
+      tensors.push([`${network}/${e.name}`, { data: e.data as Float32Array | BigInt64Array, shape: e.shape }])
   }
   const training = await native.byolTrainingState(handle)
   ;(training.momentumBuffers ?? []).forEach((b, i) => tensors.push([`optimizer/momentum/${i}`, { data: b.data as Float32Array, shape: b.shape }]))
@@ -124,7 +125,9 @@ export async function readCheckpoint(runDirOrFile: string): Promise<LoadedCheckp
     // program's file or a damaged one, and must not reach the model as reinterpreted bytes.
     const expected = name.endsWith('num_batches_tracked') ? BigInt64Array : Float32Array
     if (!(t.data instanceof expected)) {
-      throw new Error(`${file}: ${name} holds ${t.data.constructor.name.replace('Array', '')} values; a byol checkpoint stores ${expected.name.replace('Array', '')} there`)
+      throw new Error(
+        `${file}: ${name} holds ${t.data.constructor.name.replace('Array', '')} values; a byol checkpoint stores ${expected.name.replace('Array', '')} there`,
+      )
     }
     if (name.startsWith('online/')) online.set(name.slice(7), t)
     else if (name.startsWith('target/')) target.set(name.slice(7), t)

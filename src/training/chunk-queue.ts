@@ -55,6 +55,9 @@ export class ChunkQueue {
   async discard(): Promise<void> {
     const unread = this.queued?.run.losses
     this.queued = undefined
-    if (unread) await Promise.resolve().then(() => native.trainerLosses(unread)).catch(() => undefined)
+    if (unread)
+      await Promise.resolve()
+        .then(() => native.trainerLosses(unread))
+        .catch(() => undefined)
   }
 }

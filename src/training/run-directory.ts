@@ -33,7 +33,9 @@ export class RunDir {
     for (;;) {
       const stat = await fs.promises.stat(at).catch(() => undefined)
       if (stat && !stat.isDirectory()) {
-        throw new Error(at === this.dir ? `the run directory ${this.dir} is a file; choose another folder` : `cannot create the run directory ${this.dir}: ${at} is a file`)
+        throw new Error(
+          at === this.dir ? `the run directory ${this.dir} is a file; choose another folder` : `cannot create the run directory ${this.dir}: ${at} is a file`,
+        )
       }
       if (stat) break
       if (path.dirname(at) === at) break

@@ -24,13 +24,7 @@ export interface BatchLogs {
 
 /** Callbacks in the style of tfjs `model.fit`; each may return a promise, which is awaited. */
 export interface TrainCallbacks {
-  onTrainBegin?: (logs: {
-    config: TrainConfig
-    device: string
-    batchesPerEpoch: number
-    startEpoch: number
-    step: ResolvedStepOptions
-  }) => void | Promise<void>
+  onTrainBegin?: (logs: { config: TrainConfig; device: string; batchesPerEpoch: number; startEpoch: number; step: ResolvedStepOptions }) => void | Promise<void>
   onEpochBegin?: (epoch: number, logs: { lr: number; momentum: number }) => void | Promise<void>
   /** `step` counts optimizer steps from the start of the run. */
   onBatchEnd?: (step: number, logs: BatchLogs) => void | Promise<void>

@@ -110,9 +110,7 @@ export class TrainingRun {
       }
     }
     // A resumed run keeps its configuration; only the number of epochs may be extended.
-    const config: TrainConfig = ckpt
-      ? { ...ckpt.state.config, epochs: options.epochs ?? ckpt.state.config.epochs }
-      : resolveConfig(options)
+    const config: TrainConfig = ckpt ? { ...ckpt.state.config, epochs: options.epochs ?? ckpt.state.config.epochs } : resolveConfig(options)
     const evalEvery = nonNegativeInteger('evalEvery', options.evalEvery, 0)
     const checkpointEvery = nonNegativeInteger('checkpointEvery', options.checkpointEvery, 1)
     const device = resolveDevice(options.device)

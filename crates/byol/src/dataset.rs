@@ -100,7 +100,11 @@ impl ImageDataset {
     /// `count` images from `start`, uint8 `[count, H, W, 3]` (a view, no copy).
     pub fn slice(&self, start: i64, count: i64) -> Result<Tensor> {
         if start < 0 || count < 0 || start + count > self.len {
-            return Err(TorchError::new(format!("rows {start}..{} are outside the dataset's {} images", start + count, self.len)));
+            return Err(TorchError::new(format!(
+                "rows {start}..{} are outside the dataset's {} images",
+                start + count,
+                self.len
+            )));
         }
         self.images.narrow(0, start, count)
     }

@@ -60,7 +60,13 @@ pub struct KnnReport {
 }
 
 /// Classifies L2-normalised `queries` against a labelled bank of L2-normalised features.
-pub fn knn_predict(bank: &Tensor, bank_labels: &Tensor, queries: &Tensor, num_classes: i64, config: KnnConfig) -> Result<Tensor> {
+pub fn knn_predict(
+    bank: &Tensor,
+    bank_labels: &Tensor,
+    queries: &Tensor,
+    num_classes: i64,
+    config: KnnConfig,
+) -> Result<Tensor> {
     let params = KnnParams { num_classes, k: config.k, temperature: config.temperature, chunk: config.chunk };
     Ok(knn_classify(bank, bank_labels, queries, params)?.0)
 }

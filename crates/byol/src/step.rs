@@ -216,7 +216,11 @@ impl TrainStep {
 }
 
 /// `f` of each view: two calls, or with `joint` one call on both views as one batch, split after.
-fn both_views(joint: bool, views: &(Tensor, Tensor), f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<(Tensor, Tensor)> {
+fn both_views(
+    joint: bool,
+    views: &(Tensor, Tensor),
+    f: impl Fn(&Tensor) -> Result<Tensor>,
+) -> Result<(Tensor, Tensor)> {
     let (v0, v1) = views;
     if !joint {
         return Ok((f(v0)?, f(v1)?));

@@ -107,7 +107,13 @@ pub struct Trainer {
 impl Trainer {
     /// A trainer for steps of `batch_size` images of `data`, viewed by `augmenter` (or, without
     /// one, both views are the normalised images: for tests).
-    pub fn new(options: TrainerOptions, training: &TrainStep, data: &ImageDataset, augmenter: Option<&Augmenter>, batch_size: i64) -> Result<Trainer> {
+    pub fn new(
+        options: TrainerOptions,
+        training: &TrainStep,
+        data: &ImageDataset,
+        augmenter: Option<&Augmenter>,
+        batch_size: i64,
+    ) -> Result<Trainer> {
         let device = training.device();
         if batch_size < 2 {
             return Err(TorchError::new(format!("a training batch needs at least 2 images, got {batch_size}")));
@@ -198,7 +204,8 @@ impl Trainer {
                 loss.alias()
             }
             GraphMode::WarmingUp(n) if n >= self.options.warmup_steps => {
-                let captured = CudaGraph::capture(self.device, || body(&self.inputs, self.device, training, data, augmenter));
+                let captured =
+                    CudaGraph::capture(self.device, || body(&self.inputs, self.device, training, data, augmenter));
                 match captured {
                     Ok((graph, loss)) => {
                         graph.replay()?;
@@ -228,7 +235,13 @@ impl Trainer {
 }
 
 /// The step itself, reading only `inputs` and the model: what the graph records.
-fn body(inputs: &StepInputs, device: Device, training: &mut TrainStep, data: &ImageDataset, augmenter: Option<&Augmenter>) -> Result<Tensor> {
+fn body(
+    inputs: &StepInputs,
+    device: Device,
+    training: &mut TrainStep,
+    data: &ImageDataset,
+    augmenter: Option<&Augmenter>,
+) -> Result<Tensor> {
     let images = data.images().index_select(0, &inputs.indices)?.to_device(device)?;
     let (view0, view1) = match (augmenter, &inputs.uniforms) {
         (Some(a), Some(u)) => a.views_from_uniforms(&images, ImageLayout::Nhwc, u)?,

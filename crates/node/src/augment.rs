@@ -8,8 +8,8 @@ use crate::task::{finish, lock, spawn};
 use byol::augment::config::NUMBER_FIELDS;
 use byol::augment::random_resized_crop::CropBoxes;
 use byol::augment::{
-    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, Normalize, Op, OutputType, Preset,
-    ViewConfig, ViewParams,
+    apply_op, AugmentConfig, AugmentError, Augmenter, ConfigErrorKind, Normalize, Op, OutputType, Preset, ViewConfig,
+    ViewParams,
 };
 use std::sync::{Arc, Mutex};
 use torch::{Device, ImageLayout, Kind, Tensor};
@@ -102,7 +102,11 @@ fn override_view(env: &Env, value: Value, path: &str, v: &mut ViewConfig) -> JsR
     if let Some(n) = raw.get("normalize")? {
         v.normalize = if env.type_of(n)? == crate::napi::NAPI_BOOLEAN {
             // false: no normalisation (Lightly's normalize=None); true: ImageNet's
-            if env.to_bool(n, &raw.path("normalize"))? { Some(byol::augment::IMAGENET_NORMALIZE) } else { None }
+            if env.to_bool(n, &raw.path("normalize"))? {
+                Some(byol::augment::IMAGENET_NORMALIZE)
+            } else {
+                None
+            }
         } else {
             let inner = Raw::new(env, n, &raw.path("normalize"))?;
             let field = |key: &str| -> JsResult<[f64; 3]> {
@@ -209,7 +213,9 @@ fn view_json(env: &Env, v: &ViewConfig) -> JsResult<Value> {
         None => env.boolean(false)?,
         Some(n) => {
             let x = env.object()?;
-            let three = |a: &[f64; 3]| -> JsResult<Value> { env.array(&[env.number(a[0])?, env.number(a[1])?, env.number(a[2])?]) };
+            let three = |a: &[f64; 3]| -> JsResult<Value> {
+                env.array(&[env.number(a[0])?, env.number(a[1])?, env.number(a[2])?])
+            };
             env.set(x, "mean", three(&n.mean)?)?;
             env.set(x, "std", three(&n.std)?)?;
             x
@@ -270,7 +276,10 @@ fn image_batch(env: &Env, value: Value, layout: ImageLayout) -> JsResult<HostTen
     let channels = if layout == ImageLayout::Nhwc { t.shape.get(3) } else { t.shape.get(1) };
     if t.shape.len() != 4 || channels != Some(&3) {
         let expected = if layout == ImageLayout::Nhwc { "[N, H, W, 3]" } else { "[N, 3, H, W]" };
-        return Err(JsError::range_error(format!("images: expected shape {expected} for layout {layout:?}, got {:?}", t.shape)));
+        return Err(JsError::range_error(format!(
+            "images: expected shape {expected} for layout {layout:?}, got {:?}",
+            t.shape
+        )));
     }
     if t.shape.contains(&0) {
         return Err(JsError::range_error(format!("images: every dimension must be positive, got {:?}", t.shape)));
@@ -290,7 +299,11 @@ pub fn views(env: &Env, args: &[Value]) -> JsResult<Value> {
         let (v0, v1) = lock(&augmenter).views(&images.to_tensor(device)?, layout)?;
         // CUDA and bfloat16 views come to the host here, off the JavaScript thread
         let to_host = |t: Tensor| -> torch::Result<Tensor> {
-            if t.kind()? == Kind::Float && t.device()? == Device::Cpu { Ok(t) } else { t.to(Kind::Float, Device::Cpu) }
+            if t.kind()? == Kind::Float && t.device()? == Device::Cpu {
+                Ok(t)
+            } else {
+                t.to(Kind::Float, Device::Cpu)
+            }
         };
         let (v0, v1) = (to_host(v0)?, to_host(v1)?);
         finish(move |env| {
@@ -466,7 +479,10 @@ pub fn op(env: &Env, args: &[Value]) -> JsResult<Value> {
             }
             Spec::Jitter(f, order) => {
                 let order: Vec<i64> = order.iter().map(|&x| x as i64).collect();
-                Op::ColorJitter { factors: vector(&f)?.reshape(&[n, 4])?, order: Tensor::from_i64(&order, &[n, 4], device)? }
+                Op::ColorJitter {
+                    factors: vector(&f)?.reshape(&[n, 4])?,
+                    order: Tensor::from_i64(&order, &[n, 4], device)?,
+                }
             }
             Spec::Solarize(flag, threshold) => Op::Solarize { flag: vector(&flag)?, threshold },
             Spec::Normalize(n) => Op::Normalize(n),

@@ -52,7 +52,11 @@ fn optimizer(o: &Options) -> JsResult<OptimizerConfig> {
 pub fn device(text: &str) -> JsResult<Device> {
     let cuda_devices = torch::cuda_device_count()?;
     let device = if text == "auto" {
-        if cuda_devices > 0 { Device::Cuda(0) } else { Device::Cpu }
+        if cuda_devices > 0 {
+            Device::Cuda(0)
+        } else {
+            Device::Cpu
+        }
     } else {
         Device::parse(text).map_err(|e| JsError::range_error(format!("options.device: {}", e.message)))?
     };

@@ -30,8 +30,6 @@ pub(crate) fn handle<'a>(env: &'a Env, value: Value, name: &str) -> JsResult<&'a
     env.handle(value, name)
 }
 
-
-
 fn image_shape(env: &Env, value: Value, name: &str) -> JsResult<Vec<i64>> {
     let items = env.array_items(value, name)?;
     let mut shape = Vec::with_capacity(items.len());
@@ -87,7 +85,11 @@ fn build(images: Tensor, labels: Option<HostTensor>, c: Common) -> JsResult<Fini
     let labels = labels.map(|l| l.to_tensor(Device::Cpu)).transpose()?;
     if let Some(l) = &labels {
         let values = l.to_bytes()?;
-        if let Some(bad) = values.chunks_exact(8).map(|b| i64::from_ne_bytes(b.try_into().unwrap())).find(|&v| v < 0 || v >= c.num_classes) {
+        if let Some(bad) = values
+            .chunks_exact(8)
+            .map(|b| i64::from_ne_bytes(b.try_into().unwrap()))
+            .find(|&v| v < 0 || v >= c.num_classes)
+        {
             return Err(JsError::range_error(format!("labels must lie in [0, {}), found {bad}", c.num_classes)));
         }
     }

@@ -45,7 +45,11 @@ impl HostTensor {
     pub fn from_js_of(env: &Env, value: Value, name: &str, kind: Kind) -> JsResult<HostTensor> {
         let t = HostTensor::from_js(env, value, name)?;
         if t.kind != kind {
-            return Err(JsError::type_error(format!("{name}.data must hold {} values, got {}", kind.name(), t.kind.name())));
+            return Err(JsError::type_error(format!(
+                "{name}.data must hold {} values, got {}",
+                kind.name(),
+                t.kind.name()
+            )));
         }
         Ok(t)
     }

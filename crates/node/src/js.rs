@@ -223,7 +223,9 @@ impl Env {
             NAPI_UINT8_ARRAY => 1,
             NAPI_FLOAT32_ARRAY => 4,
             NAPI_BIGINT64_ARRAY => 8,
-            _ => return Err(JsError::type_error(format!("{name} must be a Float32Array, Uint8Array or BigInt64Array"))),
+            _ => {
+                return Err(JsError::type_error(format!("{name} must be a Float32Array, Uint8Array or BigInt64Array")))
+            }
         };
         let bytes = if len == 0 {
             Vec::new()
@@ -252,20 +254,30 @@ impl Env {
     /// A `Float32Array` over `elements` floats at `data` without copying them: memory that `owner`
     /// keeps alive until the array is garbage-collected. `None` (and `owner` dropped) when the
     /// runtime refuses external buffers.
-    pub fn external_float32_array<T: 'static>(&self, owner: T, data: *mut c_void, elements: usize) -> JsResult<Option<Value>> {
+    pub fn external_float32_array<T: 'static>(
+        &self,
+        owner: T,
+        data: *mut c_void,
+        elements: usize,
+    ) -> JsResult<Option<Value>> {
         unsafe extern "C" fn release<T>(_env: napi_env, _data: *mut c_void, hint: *mut c_void) {
             drop(Box::from_raw(hint as *mut T));
         }
         let hint = Box::into_raw(Box::new(owner));
         let mut buffer = null_mut();
         let length = elements * std::mem::size_of::<f32>();
-        let s = unsafe { napi_create_external_arraybuffer(self.0, data, length, Some(release::<T>), hint.cast(), &mut buffer) };
+        let s = unsafe {
+            napi_create_external_arraybuffer(self.0, data, length, Some(release::<T>), hint.cast(), &mut buffer)
+        };
         if s != NAPI_OK {
             drop(unsafe { Box::from_raw(hint) });
             return Ok(None);
         }
         let mut array = null_mut();
-        status(unsafe { napi_create_typedarray(self.0, NAPI_FLOAT32_ARRAY, elements, buffer, 0, &mut array) }, "create_typedarray")?;
+        status(
+            unsafe { napi_create_typedarray(self.0, NAPI_FLOAT32_ARRAY, elements, buffer, 0, &mut array) },
+            "create_typedarray",
+        )?;
         Ok(Some(array))
     }
 

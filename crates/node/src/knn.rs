@@ -8,7 +8,6 @@ use crate::task::{finish, lock, spawn, Finish};
 use byol::knn::{embed_images, knn_evaluate, KnnConfig};
 use torch::{Device, Kind};
 
-
 fn knn_config(o: &Options) -> JsResult<KnnConfig> {
     let d = KnnConfig::default();
     Ok(KnnConfig {
@@ -105,7 +104,10 @@ pub fn predict(env: &Env, args: &[Value]) -> JsResult<Value> {
         )));
     }
     if labels.shape != [bank.shape[0]] {
-        return Err(JsError::range_error(format!("bankLabels: {} bank rows but labels of shape {:?}", bank.shape[0], labels.shape)));
+        return Err(JsError::range_error(format!(
+            "bankLabels: {} bank rows but labels of shape {:?}",
+            bank.shape[0], labels.shape
+        )));
     }
     let o = Options::new(env, args[3], "options")?;
     let num_classes = o.required_number("numClasses", 1.0, 2f64.powi(31))?;
@@ -118,7 +120,8 @@ pub fn predict(env: &Env, args: &[Value]) -> JsResult<Value> {
         let bank = bank.to_tensor(Device::Cpu)?.l2_normalize_rows(1e-12)?;
         let queries = queries.to_tensor(Device::Cpu)?.l2_normalize_rows(1e-12)?;
         let labels = labels.to_tensor(Device::Cpu)?;
-        let params = torch::KnnParams { num_classes, k: config.k, temperature: config.temperature, chunk: config.chunk };
+        let params =
+            torch::KnnParams { num_classes, k: config.k, temperature: config.temperature, chunk: config.chunk };
         let (preds, scores) = torch::knn_classify(&bank, &labels, &queries, params)?;
         let (preds, scores) = (HostTensor::from_tensor(&preds)?, HostTensor::from_tensor(&scores)?);
         finish(move |env| {

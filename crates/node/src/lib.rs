@@ -12,8 +12,8 @@ mod options;
 mod runtime;
 mod similarity;
 mod task;
-mod training_state;
 mod trainer;
+mod training_state;
 
 use js::{panic_message, Env, JsResult, Value};
 use napi::*;
@@ -105,7 +105,14 @@ pub unsafe extern "C" fn napi_register_module_v1(raw_env: napi_env, exports: nap
     }
     for (name, f) in EXPORTS {
         let mut function = null_mut();
-        let status = napi_create_function(raw_env, name.as_ptr().cast(), name.len(), Some(trampoline), *f as *mut c_void, &mut function);
+        let status = napi_create_function(
+            raw_env,
+            name.as_ptr().cast(),
+            name.len(),
+            Some(trampoline),
+            *f as *mut c_void,
+            &mut function,
+        );
         if status != NAPI_OK || env.set(exports, name, function).is_err() {
             env.throw(&js::JsError::error(format!("could not export {name}")));
             return null_mut();

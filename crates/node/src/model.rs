@@ -122,7 +122,8 @@ pub fn forward(env: &Env, args: &[Value]) -> JsResult<Value> {
     let (training, device) = (h.training.clone(), h.device);
     spawn(env, "byol.forward", move || {
         let training = lock(&training);
-        let out = HostTensor::from_tensor(&training.model().forward(network, part, &input.to_tensor(device)?, mode)?)?;
+        let out =
+            HostTensor::from_tensor(&training.model().forward(network, part, &input.to_tensor(device)?, mode)?)?;
         finish(move |env| out.to_js(env))
     })
 }
@@ -182,8 +183,11 @@ pub fn load_state(env: &Env, args: &[Value]) -> JsResult<Value> {
 /// loss on CPU and its gradient with respect to the predictions.
 pub fn loss(env: &Env, args: &[Value]) -> JsResult<Value> {
     let names = ["p0", "z0", "p1", "z1"];
-    let inputs: Vec<HostTensor> =
-        names.iter().zip(args).map(|(n, v)| HostTensor::from_js_of(env, *v, n, Kind::Float)).collect::<JsResult<_>>()?;
+    let inputs: Vec<HostTensor> = names
+        .iter()
+        .zip(args)
+        .map(|(n, v)| HostTensor::from_js_of(env, *v, n, Kind::Float))
+        .collect::<JsResult<_>>()?;
     for (n, t) in names.iter().zip(&inputs) {
         if t.shape.len() != 2 || t.shape != inputs[0].shape {
             return Err(JsError::range_error(format!(

@@ -38,7 +38,10 @@ pub fn topk(env: &Env, args: &[Value]) -> JsResult<Value> {
 fn block_topk(bank: &Tensor, queries: &Tensor, k: i64, chunk: i64) -> torch::Result<(Tensor, Tensor)> {
     let m = queries.shape()?[0];
     if k == 0 || m == 0 {
-        return Ok((Tensor::zeros(&[m, k], Kind::Int64, Device::Cpu)?, Tensor::zeros(&[m, k], Kind::Float, Device::Cpu)?));
+        return Ok((
+            Tensor::zeros(&[m, k], Kind::Int64, Device::Cpu)?,
+            Tensor::zeros(&[m, k], Kind::Float, Device::Cpu)?,
+        ));
     }
     let bank_t = bank.transpose(0, 1)?;
     let (mut indices, mut scores) = (Vec::new(), Vec::new());

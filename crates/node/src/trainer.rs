@@ -32,8 +32,6 @@ struct LossesHandle {
     losses: Mutex<Option<QueuedLosses>>,
 }
 
-
-
 impl Handle for TrainerHandle {
     const KIND: &'static str = "a trainer handle returned by trainerCreate";
     const TAG: u64 = 0x6279_6f6c_7472_6e72; // "byoltrnr"
@@ -65,7 +63,11 @@ fn mode_name(mode: &GraphMode) -> (&'static str, Option<String>) {
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let m = model::handle(env, args[0])?.training.clone();
     let d = dataset::handle(env, args[1], "dataset")?.dataset.clone();
-    let a = if env.is_nullish(args[2])? { None } else { Some(augment::handle(env, args[2], "augmenter")?.augmenter.clone()) };
+    let a = if env.is_nullish(args[2])? {
+        None
+    } else {
+        Some(augment::handle(env, args[2], "augmenter")?.augmenter.clone())
+    };
     let o = Options::new(env, args[3], "options")?;
     let batch_size = o.required_number("batchSize", 2.0, (1 << 24) as f64)?;
     if batch_size.fract() != 0.0 {
@@ -86,7 +88,13 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
             }
             Trainer::new(options, &training, &lock(&d), augmenter.as_deref(), batch_size)?
         };
-        let handle = TrainerHandle { training: m, dataset: d, augmenter: a, trainer: Arc::new(Mutex::new(Some(trainer))), disposed: AtomicBool::new(false) };
+        let handle = TrainerHandle {
+            training: m,
+            dataset: d,
+            augmenter: a,
+            trainer: Arc::new(Mutex::new(Some(trainer))),
+            disposed: AtomicBool::new(false),
+        };
         finish(move |env| env.external(handle))
     })
 }
@@ -117,7 +125,14 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
             env.set(o, "losses", env.external(LossesHandle { steps, losses: Mutex::new(Some(losses)) })?)?;
             env.set(o, "steps", env.number(steps as f64)?)?;
             env.set(o, "graph", env.string(graph)?)?;
-            env.set(o, "reason", match &reason { Some(r) => env.string(r)?, None => env.undefined()? })?;
+            env.set(
+                o,
+                "reason",
+                match &reason {
+                    Some(r) => env.string(r)?,
+                    None => env.undefined()?,
+                },
+            )?;
             Ok(o)
         })
     })

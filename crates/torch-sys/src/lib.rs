@@ -73,8 +73,23 @@ extern "C" {
     pub fn bt_tensor_device(t: bt_tensor, device_type: *mut c_int, device_index: *mut c_int) -> bt_error;
     pub fn bt_tensor_item_f64(t: bt_tensor, out: *mut c_double) -> bt_error;
 
-    pub fn bt_zeros(shape: *const i64, ndim: usize, dtype: c_int, device_type: c_int, device_index: c_int, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_full(shape: *const i64, ndim: usize, value: c_double, dtype: c_int, device_type: c_int, device_index: c_int, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_zeros(
+        shape: *const i64,
+        ndim: usize,
+        dtype: c_int,
+        device_type: c_int,
+        device_index: c_int,
+        out: *mut bt_tensor,
+    ) -> bt_error;
+    pub fn bt_full(
+        shape: *const i64,
+        ndim: usize,
+        value: c_double,
+        dtype: c_int,
+        device_type: c_int,
+        device_index: c_int,
+        out: *mut bt_tensor,
+    ) -> bt_error;
     pub fn bt_uniform_(t: bt_tensor, low: c_double, high: c_double, g: bt_generator) -> bt_error;
     pub fn bt_normal_(t: bt_tensor, mean: c_double, std: c_double, g: bt_generator) -> bt_error;
     pub fn bt_fill_(t: bt_tensor, value: c_double) -> bt_error;

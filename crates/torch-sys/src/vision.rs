@@ -71,7 +71,14 @@ extern "C" {
         out: *mut bt_tensor,
     ) -> bt_error;
     pub fn bt_arange(n: i64, dtype: c_int, device_type: c_int, device_index: c_int, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_empty(shape: *const i64, ndim: usize, dtype: c_int, device_type: c_int, device_index: c_int, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_empty(
+        shape: *const i64,
+        ndim: usize,
+        dtype: c_int,
+        device_type: c_int,
+        device_index: c_int,
+        out: *mut bt_tensor,
+    ) -> bt_error;
     pub fn bt_to_dtype(t: bt_tensor, dtype: c_int, out: *mut bt_tensor) -> bt_error;
 
     pub fn bt_unary(a: bt_tensor, op: c_int, out: *mut bt_tensor) -> bt_error;
@@ -81,13 +88,27 @@ extern "C" {
     pub fn bt_binary_scalar(a: bt_tensor, s: c_double, op: c_int, out: *mut bt_tensor) -> bt_error;
     pub fn bt_binary_scalar_(a: bt_tensor, s: c_double, op: c_int) -> bt_error;
 
-    pub fn bt_clamp(a: bt_tensor, has_lo: c_int, lo: c_double, has_hi: c_int, hi: c_double, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_clamp(
+        a: bt_tensor,
+        has_lo: c_int,
+        lo: c_double,
+        has_hi: c_int,
+        hi: c_double,
+        out: *mut bt_tensor,
+    ) -> bt_error;
     pub fn bt_clamp_(a: bt_tensor, has_lo: c_int, lo: c_double, has_hi: c_int, hi: c_double) -> bt_error;
     pub fn bt_addcmul(s: bt_tensor, t1: bt_tensor, t2: bt_tensor, value: c_double, out: *mut bt_tensor) -> bt_error;
     pub fn bt_addcmul_(s: bt_tensor, t1: bt_tensor, t2: bt_tensor, value: c_double) -> bt_error;
     pub fn bt_addcmul_into(dst: bt_tensor, s: bt_tensor, t1: bt_tensor, t2: bt_tensor, value: c_double) -> bt_error;
 
-    pub fn bt_reduce(a: bt_tensor, op: c_int, dims: *const i64, ndims: usize, keepdim: c_int, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_reduce(
+        a: bt_tensor,
+        op: c_int,
+        dims: *const i64,
+        ndims: usize,
+        keepdim: c_int,
+        out: *mut bt_tensor,
+    ) -> bt_error;
     pub fn bt_argmax(a: bt_tensor, dim: i64, keepdim: c_int, out: *mut bt_tensor) -> bt_error;
     pub fn bt_argsort(a: bt_tensor, dim: i64, descending: c_int, out: *mut bt_tensor) -> bt_error;
 
@@ -113,7 +134,31 @@ extern "C" {
         groups: i64,
         out: *mut bt_tensor,
     ) -> bt_error;
-    pub fn bt_pad2d(a: bt_tensor, left: i64, right: i64, top: i64, bottom: i64, mode: c_int, value: c_double, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_affine_grid(theta: bt_tensor, n: i64, c: i64, h: i64, w: i64, align_corners: c_int, out: *mut bt_tensor) -> bt_error;
-    pub fn bt_grid_sample(input: bt_tensor, grid: bt_tensor, mode: c_int, padding_mode: c_int, align_corners: c_int, out: *mut bt_tensor) -> bt_error;
+    pub fn bt_pad2d(
+        a: bt_tensor,
+        left: i64,
+        right: i64,
+        top: i64,
+        bottom: i64,
+        mode: c_int,
+        value: c_double,
+        out: *mut bt_tensor,
+    ) -> bt_error;
+    pub fn bt_affine_grid(
+        theta: bt_tensor,
+        n: i64,
+        c: i64,
+        h: i64,
+        w: i64,
+        align_corners: c_int,
+        out: *mut bt_tensor,
+    ) -> bt_error;
+    pub fn bt_grid_sample(
+        input: bt_tensor,
+        grid: bt_tensor,
+        mode: c_int,
+        padding_mode: c_int,
+        align_corners: c_int,
+        out: *mut bt_tensor,
+    ) -> bt_error;
 }

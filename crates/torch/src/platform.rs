@@ -24,7 +24,9 @@ pub struct BlasInfo {
 pub fn blas() -> Result<BlasInfo> {
     let (mut library, mut config) = ([0 as c_char; 4096], [0 as c_char; 512]);
     let mut threading: c_int = -1;
-    check(unsafe { sys::bt_blas_info(library.as_mut_ptr(), library.len(), config.as_mut_ptr(), config.len(), &mut threading) })?;
+    check(unsafe {
+        sys::bt_blas_info(library.as_mut_ptr(), library.len(), config.as_mut_ptr(), config.len(), &mut threading)
+    })?;
     let library = non_empty(&library);
     let file = library.as_deref().unwrap_or("").to_ascii_lowercase();
     // The library that answers `sgemm_` decides; an OpenBLAS loaded for LAPACK alone does not.
@@ -92,7 +94,13 @@ fn decide_onednn_isa() -> OnednnIsa {
     } else if !amx {
         (false, "the CPU has no AMX-BF16: oneDNN uses the best instruction set the CPU has".to_string())
     } else if !broken_amx {
-        (false, format!("AMX-BF16 in use: oneDNN {} is not one whose AMX bf16 kernels diverge", shown.as_deref().unwrap_or("(version unknown)")))
+        (
+            false,
+            format!(
+                "AMX-BF16 in use: oneDNN {} is not one whose AMX bf16 kernels diverge",
+                shown.as_deref().unwrap_or("(version unknown)")
+            ),
+        )
     } else {
         let why = format!(
             "capped to AVX512_CORE_BF16: oneDNN {}'s AMX bf16 kernels make training diverge (NaN loss) on this AMX CPU; \

@@ -128,7 +128,11 @@ impl<'a> Path<'a> {
     }
 
     fn name(&self, name: &str) -> String {
-        if self.prefix.is_empty() { name.to_string() } else { format!("{}.{}", self.prefix, name) }
+        if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{}", self.prefix, name)
+        }
     }
 
     fn register(&mut self, name: &str, value: Tensor, role: Role) -> Result<Tensor> {

@@ -78,7 +78,7 @@ impl JitterPlan {
         let early = j.add_scalar(1.0)?.mul(&before)?.add_scalar(-1.0)?;
         let late = j.add(&hue_at)?.add_scalar(1.0)?;
         let position = Tensor::cat(&[&early, &late], 1)?.unsqueeze(2)?; // [N, 6, 1]
-        // selected[n, k, op]: image n blends with op in stage k (and ColorJitter runs at all)
+                                                                        // selected[n, k, op]: image n blends with op in stage k (and ColorJitter runs at all)
         let blends = rank.narrow(1, 0, 3)?.unsqueeze(1)?; // [N, 1, 3]
         let apply = params.apply.reshape(&[-1, 1, 1])?;
         let selected = blends.eq(&position)?.to_kind(Kind::Double)?.mul(&apply)?;
@@ -154,7 +154,8 @@ impl JitterParams {
     /// The stages each image needs, read on the host (for grouping images on CPU).
     pub fn stages(&self) -> Result<Vec<Stages>> {
         let apply = self.apply.to_f32_vec()?;
-        let order: Vec<i64> = self.order.to_bytes()?.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap())).collect();
+        let order: Vec<i64> =
+            self.order.to_bytes()?.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap())).collect();
         Ok(apply
             .iter()
             .enumerate()

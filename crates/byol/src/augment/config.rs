@@ -110,7 +110,10 @@ impl ViewConfig {
     pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let field = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
         if !(1..=8192).contains(&self.input_size) {
-            return Err(ConfigError::range(field("inputSize"), format!("must be an integer in [1, 8192], got {}", self.input_size)));
+            return Err(ConfigError::range(
+                field("inputSize"),
+                format!("must be an integer in [1, 8192], got {}", self.input_size),
+            ));
         }
         for (name, bound) in NUMBER_FIELDS {
             let x = self.number(name).expect("a listed field");
@@ -127,22 +130,34 @@ impl ViewConfig {
         }
         let (lo, hi) = self.sigmas;
         if !(lo >= 0.0 && hi.is_finite() && lo <= hi) {
-            return Err(ConfigError::range(field("sigmas"), format!("must be [min, max] with 0 <= min <= max, got [{lo}, {hi}]")));
+            return Err(ConfigError::range(
+                field("sigmas"),
+                format!("must be [min, max] with 0 <= min <= max, got [{lo}, {hi}]"),
+            ));
         }
         if hi > 64.0 {
             return Err(ConfigError::range(field("sigmas"), format!("max sigma must be at most 64, got {hi}")));
         }
         if let Some((a, b)) = self.rr_degrees {
             if !(a.is_finite() && b.is_finite() && a <= b) {
-                return Err(ConfigError::range(field("rrDegrees"), format!("must be [min, max] with min <= max, got [{a}, {b}]")));
+                return Err(ConfigError::range(
+                    field("rrDegrees"),
+                    format!("must be [min, max] with min <= max, got [{a}, {b}]"),
+                ));
             }
         }
         if let Some(n) = &self.normalize {
             if n.mean.iter().any(|m| !m.is_finite()) {
-                return Err(ConfigError::range(field("normalize.mean"), format!("must hold finite numbers, got {:?}", n.mean)));
+                return Err(ConfigError::range(
+                    field("normalize.mean"),
+                    format!("must hold finite numbers, got {:?}", n.mean),
+                ));
             }
             if n.std.iter().any(|s| !(*s > 0.0 && s.is_finite())) {
-                return Err(ConfigError::range(field("normalize.std"), format!("must hold positive numbers, got {:?}", n.std)));
+                return Err(ConfigError::range(
+                    field("normalize.std"),
+                    format!("must hold positive numbers, got {:?}", n.std),
+                ));
             }
         }
         Ok(())

@@ -46,10 +46,8 @@ pub fn box_weights(sigma: &Tensor, radius: i64) -> Result<Tensor> {
     // ww = floor(2^24 / (2r + 1)), fw = floor((2^24 - (2l + 1) ww) / 2)
     let ww = r.mul_scalar(2.0)?.add_scalar(1.0)?.rdiv_scalar(ONE)?.floor()?;
     let fw = width.mul(&ww)?.rsub_scalar(ONE)?.mul_scalar(0.5)?.floor()?;
-    let k = Tensor::arange(2 * radius + 1, Kind::Double, device)?
-        .add_scalar(-(radius as f64))?
-        .abs()?
-        .reshape(&[1, -1])?;
+    let k =
+        Tensor::arange(2 * radius + 1, Kind::Double, device)?.add_scalar(-(radius as f64))?.abs()?.reshape(&[1, -1])?;
     let centre = k.le(&l)?.to_kind(Kind::Double)?.mul(&ww)?;
     let edge = k.eq(&l1)?.to_kind(Kind::Double)?.mul(&fw)?;
     centre.add(&edge)?.mul_scalar(1.0 / ONE)?.to_kind(Kind::Float)

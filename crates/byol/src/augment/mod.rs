@@ -20,9 +20,11 @@ pub mod solarize;
 pub mod view;
 mod workers;
 
-pub use config::{AugmentConfig, ConfigError, ConfigErrorKind, Normalize, OutputType, Preset, ViewConfig, IMAGENET_NORMALIZE};
+pub use config::{
+    AugmentConfig, ConfigError, ConfigErrorKind, Normalize, OutputType, Preset, ViewConfig, IMAGENET_NORMALIZE,
+};
 pub use ops::{apply_op, Op};
-pub use view::{Augmenter, AugmentError, ViewParams, UNIFORMS};
+pub use view::{AugmentError, Augmenter, ViewParams, UNIFORMS};
 
 use torch::{Result, Tensor};
 

@@ -16,7 +16,10 @@ use torch::{Kind, Result, Tensor};
 pub enum Op {
     /// torchvision `resized_crop(img, top, left, height, width, [size, size])`, bilinear with
     /// PIL's antialiasing when shrinking.
-    ResizedCrop { boxes: CropBoxes, size: i64 },
+    ResizedCrop {
+        boxes: CropBoxes,
+        size: i64,
+    },
     /// `hflip` where the flag is 1.
     HorizontalFlip(Tensor),
     /// `vflip` where the flag is 1.
@@ -32,13 +35,19 @@ pub enum Op {
     Hue(Tensor),
     /// ColorJitter with `factors` `[N, 4]` (brightness, contrast, saturation, hue) applied in
     /// `order` (`[N, 4]` int64, operation codes 0-3 in the order they run).
-    ColorJitter { factors: Tensor, order: Tensor },
+    ColorJitter {
+        factors: Tensor,
+        order: Tensor,
+    },
     /// rgb_to_grayscale (3 channels out) where the flag is 1.
     Grayscale(Tensor),
     /// PIL's GaussianBlur(radius=sigma).
     GaussianBlur(Tensor),
     /// Solarize at `threshold` where the flag is 1.
-    Solarize { flag: Tensor, threshold: f64 },
+    Solarize {
+        flag: Tensor,
+        threshold: f64,
+    },
     Normalize(Normalize),
 }
 
@@ -95,7 +104,11 @@ pub fn apply_op(x: &Tensor, op: &Op) -> Result<Tensor> {
         Op::Saturation(f) => color_jitter::saturation(&x, &f.to_kind(Kind::Float)?),
         Op::Hue(turns) => color_jitter::adjust_hue(&x, &turns.to_kind(Kind::Float)?.reshape(&[-1, 1, 1, 1])?),
         Op::ColorJitter { factors, order } => {
-            let params = JitterParams { apply: ones()?.to_kind(Kind::Double)?, factors: factors.to_kind(Kind::Double)?, order: order.alias()? };
+            let params = JitterParams {
+                apply: ones()?.to_kind(Kind::Double)?,
+                factors: factors.to_kind(Kind::Double)?,
+                order: order.alias()?,
+            };
             JitterPlan::new(&params)?.apply(&x, true)
         }
         Op::Grayscale(flag) => {

@@ -142,7 +142,14 @@ pub fn tap_count(max_support: f64) -> i64 {
 /// `reverse[n]` is 1, which flips that axis), the input pixels within PIL's bilinear filter and
 /// their weights. `start` and `length` (`[N]`) bound the crop on an axis of `in_size` pixels;
 /// the weights of a pixel sum to `gain`.
-pub fn taps(start: &Tensor, length: &Tensor, in_size: i64, out_size: i64, reverse: Option<&Tensor>, gain: f64) -> Result<Taps> {
+pub fn taps(
+    start: &Tensor,
+    length: &Tensor,
+    in_size: i64,
+    out_size: i64,
+    reverse: Option<&Tensor>,
+    gain: f64,
+) -> Result<Taps> {
     let device = start.device()?;
     let column = |t: &Tensor| t.to_kind(Kind::Double)?.reshape(&[-1, 1, 1]);
     let (start, length) = (column(start)?, column(length)?);
@@ -176,7 +183,10 @@ pub fn taps(start: &Tensor, length: &Tensor, in_size: i64, out_size: i64, revers
     }
     let index = y.maximum(&start)?.minimum(&last)?.to_kind(Kind::Int64)?;
     // [N, out, K] -> [K, N, out], so that each tap's slice of a chunk is contiguous
-    Ok(Taps { index: index.permute(&[2, 0, 1])?.contiguous()?, weight: weight.to_kind(Kind::Float)?.permute(&[2, 0, 1])?.contiguous()? })
+    Ok(Taps {
+        index: index.permute(&[2, 0, 1])?.contiguous()?,
+        weight: weight.to_kind(Kind::Float)?.permute(&[2, 0, 1])?.contiguous()?,
+    })
 }
 
 /// Resamples the second-to-last axis of contiguous `x` (`[N, C, H, W]`) with per-image taps

@@ -26,11 +26,8 @@ pub fn rotate(x: &Tensor, degrees: &Tensor, hflip: Option<&Tensor>, vflip: Optio
     // Output pixel p (normalised, y down) samples the input at M^-1 F p, where M turns the image
     // counter-clockwise on screen: M^-1 = [[cos, -sin], [sin, cos]].
     let zero = Tensor::zeros(&[n, 1], Kind::Float, x.device()?)?;
-    let theta = Tensor::cat(
-        &[&c.mul(&fx)?, &s.mul(&fy)?.neg()?, &zero, &s.mul(&fx)?, &c.mul(&fy)?, &zero],
-        1,
-    )?
-    .reshape(&[n, 2, 3])?;
+    let theta = Tensor::cat(&[&c.mul(&fx)?, &s.mul(&fy)?.neg()?, &zero, &s.mul(&fx)?, &c.mul(&fy)?, &zero], 1)?
+        .reshape(&[n, 2, 3])?;
     let grid = Tensor::affine_grid(&theta, [n, shape[1], shape[2], shape[3]], false)?;
     x.grid_sample(&grid, Sampling::Nearest, SamplePadding::Zeros, false)
 }

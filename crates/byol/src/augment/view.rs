@@ -52,8 +52,20 @@ pub struct ViewParams {
 
 impl ViewParams {
     /// Draws the parameters of `n` images of `height x width` pixels.
-    pub fn draw(config: &ViewConfig, n: i64, height: i64, width: i64, generator: &Generator, device: Device) -> Result<ViewParams> {
-        ViewParams::from_uniforms(config, &Tensor::rand(&[n, UNIFORMS], Kind::Double, device, generator)?, height, width)
+    pub fn draw(
+        config: &ViewConfig,
+        n: i64,
+        height: i64,
+        width: i64,
+        generator: &Generator,
+        device: Device,
+    ) -> Result<ViewParams> {
+        ViewParams::from_uniforms(
+            config,
+            &Tensor::rand(&[n, UNIFORMS], Kind::Double, device, generator)?,
+            height,
+            width,
+        )
     }
 
     /// The parameters made from `u`, float64 `[n, UNIFORMS]` uniforms in [0, 1): every random
@@ -70,7 +82,8 @@ impl ViewParams {
                 a.mul(&rotate)?
             }
         };
-        let jitter = color_jitter::sample(&columns(u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
+        let jitter =
+            color_jitter::sample(&columns(u, JITTER, color_jitter::DRAWS)?, config.cj_prob, config.jitter_ranges())?;
         let (lo, hi) = config.sigmas;
         let sigma = column(u, SIGMA)?.mul_scalar(hi - lo)?;
         sigma.add_scalar_(lo)?;
@@ -94,7 +107,12 @@ impl ViewParams {
         let pick = |t: &Tensor| t.index_select(0, index);
         let b = &self.boxes;
         Ok(ViewParams {
-            boxes: CropBoxes { top: pick(&b.top)?, left: pick(&b.left)?, height: pick(&b.height)?, width: pick(&b.width)? },
+            boxes: CropBoxes {
+                top: pick(&b.top)?,
+                left: pick(&b.left)?,
+                height: pick(&b.height)?,
+                width: pick(&b.width)?,
+            },
             rotate: pick(&self.rotate)?,
             angle: pick(&self.angle)?,
             hflip: pick(&self.hflip)?,
@@ -141,7 +159,14 @@ fn float(t: &Tensor) -> Result<Tensor> {
 
 impl<'a> Pipeline<'a> {
     /// `gain` scales the input values (1 / 255 for uint8 images).
-    fn new(config: &'a ViewConfig, params: &ViewParams, height: i64, width: i64, gain: f64, normalization: &'a Normalization) -> Result<Pipeline<'a>> {
+    fn new(
+        config: &'a ViewConfig,
+        params: &ViewParams,
+        height: i64,
+        width: i64,
+        gain: f64,
+        normalization: &'a Normalization,
+    ) -> Result<Pipeline<'a>> {
         let size = config.input_size;
         let b = &params.boxes;
         let any_angle = config.rr_degrees.is_some() && config.rr_prob > 0.0;
@@ -168,7 +193,9 @@ impl<'a> Pipeline<'a> {
             rotate,
             jitter: if jitter_on { Some(JitterPlan::new(&params.jitter)?) } else { None },
             grayscale: (config.random_gray_scale > 0.0).then(|| float(&params.grayscale)).transpose()?,
-            blur: (config.gaussian_blur > 0.0 && config.sigmas.1 > 0.0).then(|| params.blur_sigma.alias()).transpose()?,
+            blur: (config.gaussian_blur > 0.0 && config.sigmas.1 > 0.0)
+                .then(|| params.blur_sigma.alias())
+                .transpose()?,
             solarize: (config.solarization_prob > 0.0).then(|| float(&params.solarize)).transpose()?,
             normalization,
         })
@@ -290,7 +317,16 @@ impl Augmenter {
             Normalization::new(config.view1.normalize.as_ref(), device)?,
         ];
         let chunk_elements = (!device.is_cuda()).then_some(CPU_CHUNK_ELEMENTS);
-        Ok(Augmenter { config, device, generator, normalization, chunk_elements, cpu_workers: None, cpu_grouping: true, cuda_sync_check: false })
+        Ok(Augmenter {
+            config,
+            device,
+            generator,
+            normalization,
+            chunk_elements,
+            cpu_workers: None,
+            cpu_grouping: true,
+            cuda_sync_check: false,
+        })
     }
 
     pub fn config(&self) -> &AugmentConfig {
@@ -329,7 +365,12 @@ impl Augmenter {
 
     /// The two views of a uint8 batch made from `uniforms` (see [`Augmenter::draw_uniforms_into`]):
     /// the same views as [`Augmenter::views`] makes after the same draws.
-    pub fn views_from_uniforms(&self, images: &Tensor, layout: ImageLayout, uniforms: &(Tensor, Tensor)) -> Result<(Tensor, Tensor)> {
+    pub fn views_from_uniforms(
+        &self,
+        images: &Tensor,
+        layout: ImageLayout,
+        uniforms: &(Tensor, Tensor),
+    ) -> Result<(Tensor, Tensor)> {
         let (_, h, w) = check_images(images, layout)?;
         // The parameters too are made single-threaded, as in `views`.
         let single = SingleThreaded::new(self.device)?;
@@ -353,13 +394,24 @@ impl Augmenter {
     }
 
     /// The two views of a uint8 batch on given parameters (from [`Augmenter::draw`]).
-    pub fn apply(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams)) -> Result<(Tensor, Tensor)> {
+    pub fn apply(
+        &self,
+        images: &Tensor,
+        layout: ImageLayout,
+        params: &(ViewParams, ViewParams),
+    ) -> Result<(Tensor, Tensor)> {
         let single = SingleThreaded::new(self.device)?;
         self.run(images, layout, params, single.threads)
     }
 
     /// `apply` with the caller's intra-op thread count (the CPU workers to use).
-    fn run(&self, images: &Tensor, layout: ImageLayout, params: &(ViewParams, ViewParams), threads: usize) -> Result<(Tensor, Tensor)> {
+    fn run(
+        &self,
+        images: &Tensor,
+        layout: ImageLayout,
+        params: &(ViewParams, ViewParams),
+        threads: usize,
+    ) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = check_images(images, layout)?;
         let plan = self.plan(params, n, h, w)?;
         self.execute(&plan, &images.to_device(self.device)?, layout, threads)
@@ -386,10 +438,20 @@ impl Augmenter {
                 (Some(Tensor::from_i64(&index, &[n], self.device)?), chunks)
             } else {
                 let step = Step { stages: Stages::All, blur: true };
-                (None, (0..n).step_by(chunk as usize).map(|s| Chunk { start: s, len: chunk.min(n - s), step }).collect())
+                (
+                    None,
+                    (0..n).step_by(chunk as usize).map(|s| Chunk { start: s, len: chunk.min(n - s), step }).collect(),
+                )
             };
             let selected = order.as_ref().map(|o| view_params.select(o)).transpose()?;
-            let pipeline = Pipeline::new(config, selected.as_ref().unwrap_or(view_params), h, w, 1.0 / 255.0, &self.normalization[v])?;
+            let pipeline = Pipeline::new(
+                config,
+                selected.as_ref().unwrap_or(view_params),
+                h,
+                w,
+                1.0 / 255.0,
+                &self.normalization[v],
+            )?;
             Ok(ViewPlan { pipeline, order, chunks })
         };
         Ok(Plan { views: [plan_view(0, &params.0)?, plan_view(1, &params.1)?], n, height: h, width: w })
@@ -397,7 +459,13 @@ impl Augmenter {
 
     /// Runs a plan on the images (on this device): every chunk of both views, on CPU shared by
     /// `threads` workers; each chunk writes its own rows of the outputs.
-    fn execute(&self, plan: &Plan<'_>, images: &Tensor, layout: ImageLayout, threads: usize) -> Result<(Tensor, Tensor)> {
+    fn execute(
+        &self,
+        plan: &Plan<'_>,
+        images: &Tensor,
+        layout: ImageLayout,
+        threads: usize,
+    ) -> Result<(Tensor, Tensor)> {
         let (n, h, w) = (plan.n, plan.height, plan.width);
         let kind = match self.config.output {
             OutputType::Float32 => Kind::Float,
@@ -476,7 +544,13 @@ struct Chunk {
 /// The images of a view grouped by the jitter stages they need and by whether they are blurred
 /// (read from the parameters on the host, which costs nothing on CPU): the order, and chunks of
 /// at most `chunk` images that each stay within one group.
-fn group_by_steps(params: &ViewParams, n: i64, jitter: bool, blur: bool, chunk: i64) -> Result<(Vec<usize>, Vec<Chunk>)> {
+fn group_by_steps(
+    params: &ViewParams,
+    n: i64,
+    jitter: bool,
+    blur: bool,
+    chunk: i64,
+) -> Result<(Vec<usize>, Vec<Chunk>)> {
     let stages = if jitter { params.jitter.stages()? } else { vec![Stages::None; n as usize] };
     let blurred: Vec<bool> =
         if blur { params.blur_sigma.to_f32_vec()?.iter().map(|&s| s > 0.0).collect() } else { vec![false; n as usize] };

@@ -10,7 +10,16 @@ impl Tensor {
     pub fn from_bytes(bytes: &[u8], kind: Kind, shape: &[i64], device: Device) -> Result<Tensor> {
         let (dt, di) = device.raw();
         produce(|out| unsafe {
-            sys::bt_tensor_from_data(bytes.as_ptr().cast(), bytes.len(), kind.raw(), shape.as_ptr(), shape.len(), dt, di, out)
+            sys::bt_tensor_from_data(
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                kind.raw(),
+                shape.as_ptr(),
+                shape.len(),
+                dt,
+                di,
+                out,
+            )
         })
     }
 

@@ -31,7 +31,14 @@ pub enum SamplePadding {
 
 impl Tensor {
     /// `F.conv2d(self, weight, bias, stride, padding, groups=groups)`
-    pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, stride: [i64; 2], padding: [i64; 2], groups: i64) -> Result<Tensor> {
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: [i64; 2],
+        padding: [i64; 2],
+        groups: i64,
+    ) -> Result<Tensor> {
         let bias = raw_or_null(bias);
         produce(|out| unsafe {
             sys::bt_conv2d(self.raw, weight.raw, bias, stride[0], stride[1], padding[0], padding[1], groups, out)
@@ -50,7 +57,17 @@ impl Tensor {
         eps: f64,
     ) -> Result<Tensor> {
         produce(|out| unsafe {
-            sys::bt_batch_norm(self.raw, weight.raw, bias.raw, running_mean.raw, running_var.raw, training as i32, momentum, eps, out)
+            sys::bt_batch_norm(
+                self.raw,
+                weight.raw,
+                bias.raw,
+                running_mean.raw,
+                running_var.raw,
+                training as i32,
+                momentum,
+                eps,
+                out,
+            )
         })
     }
 
@@ -100,11 +117,19 @@ impl Tensor {
 
     /// `F.affine_grid(theta, [n, c, h, w], align_corners)`
     pub fn affine_grid(theta: &Tensor, size: [i64; 4], align_corners: bool) -> Result<Tensor> {
-        produce(|out| unsafe { sys::bt_affine_grid(theta.raw, size[0], size[1], size[2], size[3], align_corners as i32, out) })
+        produce(|out| unsafe {
+            sys::bt_affine_grid(theta.raw, size[0], size[1], size[2], size[3], align_corners as i32, out)
+        })
     }
 
     /// `F.grid_sample(self, grid, mode, padding_mode, align_corners)`
-    pub fn grid_sample(&self, grid: &Tensor, mode: Sampling, padding: SamplePadding, align_corners: bool) -> Result<Tensor> {
+    pub fn grid_sample(
+        &self,
+        grid: &Tensor,
+        mode: Sampling,
+        padding: SamplePadding,
+        align_corners: bool,
+    ) -> Result<Tensor> {
         let mode = match mode {
             Sampling::Bilinear => sys::BT_SAMPLE_BILINEAR,
             Sampling::Nearest => sys::BT_SAMPLE_NEAREST,
