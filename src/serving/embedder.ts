@@ -90,6 +90,8 @@ class MicroBatcher implements Embedder {
   private computing = 0
   /** Batches whose results are still being handed out. */
   private delivering = 0
+  /** The chain that hands batches over in order (see inOrder). */
+  private deliveries: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
   private closed = false
   private drained: (() => void) | undefined
@@ -200,21 +202,29 @@ class MicroBatcher implements Embedder {
 
   /** Resolves a batch's requests in order, one per event-loop turn: what each caller does with
    * its embedding (a service encodes a response) then never holds the loop for a whole batch. */
-  private deliver(batch: Request[], values: Float32Array, dim: number): void {
+  private deliver(batch: Request[], values: Float32Array, dim: number): Promise<void> {
+    return new Promise((delivered) => {
+      const next = (i: number) => {
+        const r = batch[i]
+        if (!r.done) {
+          this.settle(r)
+          r.resolve(values.slice(i * dim, (i + 1) * dim))
+        }
+        if (i + 1 < batch.length) setImmediate(next, i + 1)
+        else delivered()
+      }
+      next(0)
+    })
+  }
+
+  /** Hands a batch's outcome over after every earlier batch's: the next batch computes while
+   * one is being delivered, and its results must still come back after the earlier ones. */
+  private inOrder(handOver: () => void | Promise<void>): void {
     this.delivering++
-    const next = (i: number) => {
-      const r = batch[i]
-      if (!r.done) {
-        this.settle(r)
-        r.resolve(values.slice(i * dim, (i + 1) * dim))
-      }
-      if (i + 1 < batch.length) setImmediate(next, i + 1)
-      else {
-        this.delivering--
-        this.schedule()
-      }
-    }
-    next(0)
+    this.deliveries = this.deliveries.then(handOver).then(() => {
+      this.delivering--
+      this.schedule()
+    })
   }
 
   private clearTimer(): void {
@@ -239,14 +249,15 @@ class MicroBatcher implements Embedder {
       ))()
     computed
       .then(
-        (features) => this.deliver(batch, features.data as Float32Array, features.shape[1]),
-        (e) => {
-          for (const r of batch) {
-            if (r.done) continue
-            this.settle(r)
-            r.reject(e)
-          }
-        },
+        (features) => this.inOrder(() => this.deliver(batch, features.data as Float32Array, features.shape[1])),
+        (e) =>
+          this.inOrder(() => {
+            for (const r of batch) {
+              if (r.done) continue
+              this.settle(r)
+              r.reject(e)
+            }
+          }),
       )
       .finally(() => {
         this.batches++
