@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .device
 [ -f .device/node.xz ] || xz -T0 -6 -c "$(command -v node)" > .device/node.xz
-tar --exclude=node_modules/typescript --exclude=node_modules/@types -cJf .device/node_modules.tar.xz node_modules
+# Development-only packages stay behind (onnxruntime-node alone is 290 MB; its tests skip there).
+tar --exclude=node_modules/typescript --exclude=node_modules/@types --exclude=node_modules/prettier \
+  --exclude=node_modules/onnxruntime-node --exclude=node_modules/onnxruntime-common --exclude=node_modules/autocannon \
+  -cJf .device/node_modules.tar.xz node_modules
 cp ../shared/bench/byol_torch_ref.py ../shared/bench/byol_torch_knn_ref.py .device/
 cp ../shared/data/cifar10-jpg.tar.gz .device/
 du -ch .device/* byol.linux-x64-gnu.node dist | tail -1
