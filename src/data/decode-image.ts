@@ -11,7 +11,17 @@ export async function decodeImage(file: string | Uint8Array, h: number, w: numbe
   // errno (EACCES, ELOOP, EISDIR) instead of libvips' "unsupported image format".
   const bytes = typeof file === 'string' ? asBytes(await fs.promises.readFile(file)) : file
   if (bytes.length === 0) throw new Error(typeof file === 'string' ? 'the file is empty' : 'the image is empty (0 bytes)')
-  const { data, info } = await sharp()(bytes, { failOn: 'warning' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
+  const { data, info } = await sharp()(bytes, { failOn: 'warning' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((e: Error) => {
+      // libvips reports damaged data either as the decoder's error or, when the decoder only
+      // warned (a truncated PNG, depending on where the data ends), as this: say what it means.
+      const message = e.message.split('\n')[0]
+      throw new Error(/Warning treated as error/.test(message) ? `the image data is damaged or truncated (${message})` : message)
+    })
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`)
   if (info.width === w && info.height === h) return data
   return sharp()(asBytes(data), { raw: { width: info.width, height: info.height, channels: 3 } })
