@@ -1,4 +1,4 @@
-// Shared by the issue-4 tests (train, data, knn, checkpoint, export, cli, eventloop): tiny model
+// Shared by the training, data, kNN, checkpoint, export, CLI and event-loop tests: tiny model
 // settings, synthetic images and image folders written with sharp.
 import fs = require('fs')
 import os = require('os')

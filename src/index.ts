@@ -7,7 +7,7 @@ export { runtimeInfo, setNumThreads } from './model/runtime'
 export type { BlasInfo, OnednnInfo, RuntimeInfo } from './model/runtime'
 export { tensor } from './model/tensor'
 export type { Tensor } from './model/tensor'
-// Training, data, evaluation, checkpoints and export (issue 4)
+// Training, data, evaluation, checkpoints and export
 export { train } from './training/train'
 export type { BatchLogs, EpochLogs, TrainCallbacks, TrainOptions, TrainResult } from './training/train'
 export { PRESETS, presetConfig, resolveConfig, learningRate } from './training/presets'
@@ -30,12 +30,12 @@ export { exportBackbone, loadBackbone, backboneState } from './export/backbone'
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from './export/safetensors'
 export type { SafetensorsFile, SafetensorsTensor } from './export/safetensors'
 export { runPlot, plotSvg } from './evaluation/plot'
-// View augmentations (issue 3)
+// View augmentations
 export { Augmenter, AUGMENT_PRESETS, resolveAugmentOptions } from './data/augmenter'
 export type { AugmentConfig, AugmentOptions, AugmentPreset, ResolvedView, ViewOptions, ViewParams } from './data/augmenter'
 export { previewAugmentations } from './data/augmentation-preview'
 export type { PreviewOptions, PreviewResult } from './data/augmentation-preview'
-// Serving: micro-batching embedder, similarity index, ONNX export (issue 14)
+// Serving: micro-batching embedder, similarity index, ONNX export
 export { createEmbedder } from './serving/embedder'
 export type { Embedder, EmbedderOptions, EmbedderStats } from './serving/embedder'
 export { OverloadError, InvalidImageError, EmbedderClosedError } from './serving/errors'
