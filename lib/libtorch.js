@@ -199,6 +199,14 @@ async function buildShim(lt, dir, env = process.env) {
   for (const inc of lt.includes) flags.push(`-I${inc}`)
   const libs = ['-ltorch', '-ltorch_cpu', '-lc10']
   const rpaths = [lt.libDir]
+  // c10d (data-parallel training, libtch/byol_dist.cpp): libtorch exports the process groups
+  // when built with USE_DISTRIBUTED, but their headers compile to nothing without these macros,
+  // and Gloo's own headers come separately (Debian: libgloo-dev).
+  const glooInclude = [...lt.includes, ...SYSTEM_INCLUDE_DIRS].find((d) => exists(path.join(d, 'gloo', 'config.h')))
+  if (glooInclude) {
+    flags.push('-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO', '-DBYOL_WITH_GLOO')
+    if (!lt.includes.includes(glooInclude)) flags.push(`-I${glooInclude}`)
+  }
   if (lt.cuda) {
     libs.push('-ltorch_cuda', '-lc10_cuda')
     // PyTorch wheels ship the CUDA runtime under site-packages/nvidia/<cuXY>/lib.
@@ -213,6 +221,12 @@ async function buildShim(lt, dir, env = process.env) {
     if (include && cudart) {
       // CUDA graphs, side streams and memory statistics (libtch/byol_cuda.cpp).
       flags.push(`-I${include}`, '-DBYOL_WITH_CUDA')
+      // NCCL's process group, when libtorch has it and nccl.h is found (pip wheels: nvidia/nccl).
+      const nccl = [include, ...rpaths.slice(1).map((r) => path.join(r, '..', 'include'))].find((d) => exists(path.join(d, 'nccl.h')))
+      if (glooInclude && nccl) {
+        flags.push('-DUSE_C10D_NCCL', '-DBYOL_WITH_NCCL')
+        if (nccl !== include) flags.push(`-I${nccl}`)
+      }
       libs.push(`-L${cudart.dir}`, `-l:${cudart.file}`)
       if (!rpaths.includes(cudart.dir)) rpaths.push(cudart.dir)
     } else {
@@ -244,7 +258,8 @@ async function buildShim(lt, dir, env = process.env) {
     if (link.code !== 0) throw new Error(`linking the shim with ${cxx} failed:\n${link.stderr.trim().split('\n').slice(0, 20).join('\n')}`)
     fs.copyFileSync(tmp, path.join(dir, `${SHIM}.tmp`))
     fs.renameSync(path.join(dir, `${SHIM}.tmp`), path.join(dir, SHIM))
-    const info = { foundBy: lt.foundBy, libDir: lt.libDir, version: lt.version, cuda: lt.cuda, builtAt: new Date().toISOString() }
+    const distributed = flags.includes('-DBYOL_WITH_NCCL') ? ['gloo', 'nccl'] : glooInclude ? ['gloo'] : []
+    const info = { foundBy: lt.foundBy, libDir: lt.libDir, version: lt.version, cuda: lt.cuda, distributed, builtAt: new Date().toISOString() }
     fs.writeFileSync(path.join(dir, SHIM_INFO), `${JSON.stringify(info, null, 2)}\n`)
     return path.join(dir, SHIM)
   } finally {

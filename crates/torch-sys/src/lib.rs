@@ -13,6 +13,8 @@ mod train;
 pub use train::*;
 mod cuda;
 pub use cuda::*;
+mod dist;
+pub use dist::*;
 mod platform;
 pub use platform::*;
 

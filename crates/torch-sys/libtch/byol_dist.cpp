@@ -1,0 +1,189 @@
+// Data-parallel communication over c10d (byol_dist.h). The process-group headers compile to
+// nothing without USE_DISTRIBUTED and USE_C10D_GLOO, which the build defines (with
+// BYOL_WITH_GLOO) only when Gloo's headers are found; NCCL likewise with BYOL_WITH_NCCL.
+#include "byol_dist.h"
+#include "internal.h"
+
+#include <chrono>
+
+namespace {
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
+}
+}  // namespace
+
+extern "C" bt_error bt_tensor_register_grad_hook(bt_tensor t, bt_grad_hook hook, void *data) {
+  PROTECT({
+    t->t.register_hook([hook, data](const at::Tensor &grad) {
+      // Borrowed for the call: not counted as a live handle, not freed by the hook.
+      bt_tensor_s borrowed{grad};
+      hook(data, &borrowed);
+    });
+  })
+}
+
+#ifdef BYOL_WITH_GLOO
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef BYOL_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+struct bt_store_s {
+  c10::intrusive_ptr<c10d::TCPStore> tcp;
+  c10::intrusive_ptr<c10d::Store> store;  // tcp, or tcp behind a prefix
+};
+struct bt_process_group_s {
+  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+};
+struct bt_work_s {
+  c10::intrusive_ptr<c10d::Work> work;
+};
+
+extern "C" {
+
+int bt_dist_backends(void) {
+#ifdef BYOL_WITH_NCCL
+  return BT_DIST_GLOO | BT_DIST_NCCL;
+#else
+  return BT_DIST_GLOO;
+#endif
+}
+
+bt_error bt_store_connect(const char *host, int port, int is_server, double timeout_s, const char *prefix,
+                          bt_store *out) {
+  PROTECT({
+    bt::require(port >= 0 && port < 65536, "port must be in 0..65535, got " + std::to_string(port));
+    c10d::TCPStoreOptions opts;
+    opts.port = static_cast<std::uint16_t>(port);
+    opts.isServer = is_server != 0;
+    // The ranks check in through keys of their own, which name who is missing.
+    opts.waitWorkers = false;
+    opts.timeout = millis(timeout_s);
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
+    c10::intrusive_ptr<c10d::Store> store = tcp;
+    if (prefix && *prefix) store = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
+    *out = new bt_store_s{tcp, store};
+  })
+}
+
+void bt_store_free(bt_store s) { delete s; }
+
+bt_error bt_store_port(bt_store s, int *out) { PROTECT(*out = s->tcp->getPort()) }
+
+bt_error bt_store_set(bt_store s, const char *key, const uint8_t *data, size_t len) {
+  PROTECT(s->store->set(key, std::vector<uint8_t>(data, data + len)))
+}
+
+bt_error bt_store_get(bt_store s, const char *key, uint8_t **data, size_t *len) {
+  PROTECT({
+    auto value = s->store->get(key);
+    *data = static_cast<uint8_t *>(std::malloc(value.empty() ? 1 : value.size()));
+    if (!*data) throw std::bad_alloc();
+    if (!value.empty()) std::memcpy(*data, value.data(), value.size());
+    *len = value.size();
+  })
+}
+
+bt_error bt_store_add(bt_store s, const char *key, int64_t delta, int64_t *out) {
+  PROTECT(*out = s->store->add(key, delta))
+}
+
+bt_error bt_store_check(bt_store s, const char *const *keys, size_t n, int *out) {
+  PROTECT({
+    std::vector<std::string> names(keys, keys + n);
+    *out = s->store->check(names) ? 1 : 0;
+  })
+}
+
+bt_error bt_process_group_new(bt_store store, const char *backend, int rank, int world_size, double timeout_s,
+                              const char *hostname, const char *interface, bt_process_group *out) {
+  PROTECT({
+    std::string name(backend);
+    if (name == "gloo") {
+      auto opts = c10d::ProcessGroupGloo::Options::create(millis(timeout_s));
+      if (interface && *interface)
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+      else if (hostname && *hostname)
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(hostname));
+      else
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store->store, rank, world_size, opts);
+      *out = new bt_process_group_s{pg};
+      return nullptr;
+    }
+#ifdef BYOL_WITH_NCCL
+    if (name == "nccl") {
+      auto opts = c10d::ProcessGroupNCCL::Options::create();
+      opts->timeout = millis(timeout_s);
+      auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store->store, rank, world_size, opts);
+      *out = new bt_process_group_s{pg};
+      return nullptr;
+    }
+#endif
+    throw std::invalid_argument("backend '" + name + "' is not built into byol's libtorch shim (" +
+                                (bt_dist_backends() & BT_DIST_NCCL ? "gloo, nccl" : "gloo") + " are)");
+  })
+}
+
+void bt_process_group_free(bt_process_group pg) { delete pg; }
+
+bt_error bt_broadcast_(bt_process_group pg, const bt_tensor *ts, size_t n, int root) {
+  PROTECT({
+    c10d::BroadcastOptions opts;
+    opts.rootRank = root;
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<at::Tensor> one{ts[i]->t};
+      pg->pg->broadcast(one, opts)->wait();
+    }
+  })
+}
+
+bt_error bt_allreduce_sum_(bt_process_group pg, bt_tensor t, bt_work *out) {
+  PROTECT({
+    std::vector<at::Tensor> one{t->t};
+    c10d::AllreduceOptions opts;
+    opts.reduceOp = c10d::ReduceOp::SUM;
+    *out = new bt_work_s{pg->pg->allreduce(one, opts)};
+  })
+}
+
+bt_error bt_work_wait(bt_work w) { PROTECT(w->work->wait()) }
+
+void bt_work_free(bt_work w) { delete w; }
+
+}  // extern "C"
+
+#else  // without c10d
+
+struct bt_store_s {};
+struct bt_process_group_s {};
+struct bt_work_s {};
+
+#define NO_DIST                                                                                     \
+  return bt::dup_message(                                                                           \
+      "byol's libtorch shim was built without c10d's Gloo headers, so it cannot train data-parallel " \
+      "(install libgloo-dev, then rebuild: node scripts/install.js --force)");
+
+extern "C" {
+int bt_dist_backends(void) { return 0; }
+bt_error bt_store_connect(const char *, int, int, double, const char *, bt_store *) { NO_DIST }
+void bt_store_free(bt_store s) { delete s; }
+bt_error bt_store_port(bt_store, int *) { NO_DIST }
+bt_error bt_store_set(bt_store, const char *, const uint8_t *, size_t) { NO_DIST }
+bt_error bt_store_get(bt_store, const char *, uint8_t **, size_t *) { NO_DIST }
+bt_error bt_store_add(bt_store, const char *, int64_t, int64_t *) { NO_DIST }
+bt_error bt_store_check(bt_store, const char *const *, size_t, int *) { NO_DIST }
+bt_error bt_process_group_new(bt_store, const char *, int, int, double, const char *, const char *,
+                              bt_process_group *) { NO_DIST }
+void bt_process_group_free(bt_process_group pg) { delete pg; }
+bt_error bt_broadcast_(bt_process_group, const bt_tensor *, size_t, int) { NO_DIST }
+bt_error bt_allreduce_sum_(bt_process_group, bt_tensor, bt_work *) { NO_DIST }
+bt_error bt_work_wait(bt_work) { NO_DIST }
+void bt_work_free(bt_work w) { delete w; }
+}  // extern "C"
+
+#endif
+
+extern "C" void bt_bytes_free(uint8_t *data) { std::free(data); }
