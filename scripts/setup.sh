@@ -18,6 +18,9 @@ packages+=(libopenblas0-openmp)
 packages+=(python3-torch python3-torchvision python3-pil)
 # python3-onnx: onnx.checker.check_model in the ONNX export test (__test__/onnx.test.ts).
 packages+=(python3-onnx)
+# libgloo-dev: the Gloo headers libtorch's c10d process groups need (data-parallel training);
+# libtorch-dev does not pull them in.
+packages+=(libgloo-dev)
 command -v cargo >/dev/null || packages+=(cargo)
 # CI checks the Rust's formatting and lints it (.ci/run): Debian's rustfmt and clippy match its
 # cargo; a rustup toolchain brings its own.

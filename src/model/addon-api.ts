@@ -65,6 +65,8 @@ export interface RuntimeInfo {
   onednn: OnednnInfo
   /** Native tensors alive in this process: flat over a long run unless something leaks. */
   liveTensors: number
+  /** The c10d process-group backends this build can train data-parallel over (`gloo`, `nccl`). */
+  distributedBackends: string[]
 }
 
 export interface BlasInfo {
@@ -183,7 +185,15 @@ export declare function trainerCreate(
   model: ModelHandle,
   dataset: DatasetHandle,
   augmenter: AugmenterHandle | null,
-  options: { batchSize: number; cudaGraph?: boolean; warmupSteps?: number },
+  options: {
+    batchSize: number
+    cudaGraph?: boolean
+    warmupSteps?: number
+    /** Each step runs its batch as this many micro-batches and updates once from their summed gradients. */
+    accumulate?: number
+    /** A data-parallel job (groupJoin): rank 0's model is broadcast now; each step averages the gradients over the ranks. */
+    group?: GroupHandle
+  },
 ): Promise<TrainerHandle>
 export interface TrainerRunResult {
   losses: LossesHandle
@@ -202,6 +212,38 @@ export declare function trainerRun(
 export declare function trainerLosses(losses: LossesHandle): Promise<Float32Array>
 /** Frees the trainer's captured CUDA graph and buffers now rather than when the handle is collected. */
 export declare function trainerDispose(trainer: TrainerHandle): Promise<void>
+/** Seconds spent in the data-parallel collectives so far (zeros outside a job). */
+export declare function trainerCommTime(trainer: TrainerHandle): Promise<{ steps: number; allReduceSeconds: number; broadcastSeconds: number }>
+
+/* Data-parallel jobs over c10d (crates/node/src/distributed.rs) */
+
+/** An opaque handle to this process's membership of a data-parallel job. */
+export type GroupHandle = { readonly __brand: 'ByolGroup' }
+/** The c10d process-group backends of this build. */
+export declare function distributedBackends(): string[]
+export declare function groupJoin(options: {
+  rank: number
+  worldSize: number
+  masterAddr?: string
+  masterPort?: number
+  backend?: 'gloo' | 'nccl'
+  timeoutSeconds?: number
+  /** Where the group's own small collectives run (`cpu`, `cuda:N`). */
+  device?: string
+  /** torchrun's agent hosts the store; the restart count it is on. */
+  agentRestart?: number
+  socketInterface?: string
+}): Promise<GroupHandle>
+/** Publishes a string under `key` for the other ranks. */
+export declare function groupPublish(group: GroupHandle, key: string, value: string): Promise<void>
+/** What `rank` publishes under `key`, once it has; rejects when that rank is gone. */
+export declare function groupWaitFor(group: GroupHandle, key: string, rank: number): Promise<string>
+/** Whether any rank passed true: every rank gets the same answer at the same point. */
+export declare function groupAny(group: GroupHandle, flag: boolean): Promise<boolean>
+/** Tells the other ranks why this one stops. */
+export declare function groupReportFailure(group: GroupHandle, message: string): void
+/** Leaves the job; with `finish`, first waits until every rank has finished. */
+export declare function groupLeave(group: GroupHandle, options?: { finish?: boolean }): Promise<void>
 /** Peak bytes held by tensors and reserved by the caching allocator on a CUDA device since the last reset. */
 export declare function cudaPeakMemory(device: string, options?: { reset?: boolean }): Promise<{ allocated: number; reserved: number }>
 export declare function byolTrainingState(model: ModelHandle): Promise<{ steps: number; lr: number; momentumBuffers?: NativeTensor[] }>

@@ -46,6 +46,8 @@ export interface CheckpointState {
   augmenter: unknown
   /** Where the data came from (a resume may point elsewhere, to as many images). */
   data: { train: string; test?: string; trainImages?: number }
+  /** A data-parallel job's size and every rank's augmenter state (`augmenter` is rank 0's). */
+  distributed?: { worldSize: number; augmenters: unknown[] }
   savedAt: string
 }
 

@@ -35,6 +35,9 @@ export interface TrainConfig {
   /** Augmentation options passed to the augmenter (`preset` plus overrides). */
   augment: { preset: string } & Record<string, unknown>
   knn: { k: number; temperature: number; batchSize: number }
+  /** Each step runs its batch as this many micro-batches (BatchNorm per micro-batch) and updates
+   * once from their summed gradients: a large batch on a small device. Default 1. */
+  accumulate: number
 }
 
 /** Options accepted on top of a preset (all optional). */
@@ -54,6 +57,7 @@ export interface ConfigOverrides {
   momentum?: Partial<TrainConfig['momentum']>
   augment?: Partial<TrainConfig['augment']>
   knn?: Partial<TrainConfig['knn']>
+  accumulate?: number
 }
 
 const BASE_MODEL: ModelConfig = {
@@ -77,6 +81,7 @@ export function presetConfig(name: PresetName, batchSize = 256): TrainConfig {
     imageSize: 32,
     augment: { preset: 'byol-cifar' },
     knn: { k: 200, temperature: 0.1, batchSize: 512 },
+    accumulate: 1,
   }
   switch (name) {
     case 'lightly-example':
@@ -129,8 +134,10 @@ export function resolveConfig(o: ConfigOverrides = {}): TrainConfig {
     momentum: { ...base.momentum, ...o.momentum },
     augment: { ...base.augment, ...o.augment } as TrainConfig['augment'],
     knn: { ...base.knn, ...o.knn },
+    accumulate: o.accumulate ?? 1,
   }
   positiveInteger('epochs', config.epochs)
+  positiveInteger('accumulate', config.accumulate)
   positiveInteger('imageSize', config.imageSize)
   if (config.imageSize > MAX_IMAGE_SIZE) throw new RangeError(`imageSize must be at most ${MAX_IMAGE_SIZE}, got ${config.imageSize}`)
   positiveInteger('knn.k', config.knn.k)

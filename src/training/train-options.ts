@@ -1,5 +1,6 @@
 // What train() takes, reports and returns.
 import type { Dataset } from '../data/dataset'
+import type { DistributedOptions } from '../distributed/options'
 import type { FolderOptions } from '../data/folder'
 import type { DataSource } from '../data/index'
 import type { Byol, Device } from '../model/byol'
@@ -24,7 +25,16 @@ export interface BatchLogs {
 
 /** Callbacks in the style of tfjs `model.fit`; each may return a promise, which is awaited. */
 export interface TrainCallbacks {
-  onTrainBegin?: (logs: { config: TrainConfig; device: string; batchesPerEpoch: number; startEpoch: number; step: ResolvedStepOptions }) => void | Promise<void>
+  onTrainBegin?: (logs: {
+    config: TrainConfig
+    device: string
+    batchesPerEpoch: number
+    startEpoch: number
+    step: ResolvedStepOptions
+    /** This process's rank and the job's size (0 and 1 when training alone). */
+    rank: number
+    worldSize: number
+  }) => void | Promise<void>
   onEpochBegin?: (epoch: number, logs: { lr: number; momentum: number }) => void | Promise<void>
   /** `step` counts optimizer steps from the start of the run. */
   onBatchEnd?: (step: number, logs: BatchLogs) => void | Promise<void>
@@ -65,6 +75,15 @@ export interface TrainOptions extends ConfigOverrides, StepOptions {
   onDataProgress?: (split: 'train' | 'test', done: number, total: number) => void
   /** Make the two views without augmentation (both are the normalised images). For tests only. */
   augmenter?: 'none'
+  /**
+   * Train data-parallel as one rank of a job over PyTorch's c10d (Gloo on the CPU, NCCL on CUDA).
+   * Default: the job torchrun's environment describes (`WORLD_SIZE`, `RANK`, `MASTER_ADDR`, ...,
+   * as `byol train --nproc-per-node N` and torchrun set them), else a single process; `false`
+   * ignores the environment. `batchSize` stays the global batch: each of the N ranks trains on
+   * its own 1/N of it, the gradients are averaged, and rank 0 evaluates and writes the run
+   * directory.
+   */
+  distributed?: DistributedOptions | boolean
 }
 
 export interface TrainResult {

@@ -19,8 +19,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       await run.trainEpoch(epoch)
       await run.endEpoch(epoch)
     }
-  } finally {
-    await run.close()
+  } catch (e) {
+    await run.fail(e)
+    throw e
   }
+  await run.close()
   return run.result()
 }

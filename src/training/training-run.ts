@@ -6,6 +6,7 @@ import path = require('path')
 import { Dataset, indexTensor } from '../data/dataset'
 import { epochBatches } from '../data/epochs'
 import { describeSource } from '../data/index'
+import { DataParallelJob, resolveDistributed } from '../distributed/job'
 import { knnEvaluate } from '../evaluation/knn'
 import { exportBackbone, loadBackbone } from '../export/backbone'
 import { native, Native } from '../model/addon'
@@ -36,9 +37,18 @@ import { loadTrainData, trainBatches } from './train-data'
 import type { BatchLogs, TrainCallbacks, TrainOptions, TrainResult } from './train-options'
 import { createViews, ViewMaker } from './view-maker'
 
-function resolveDevice(device: string | undefined): string {
-  if (device === undefined || device === 'auto') return runtimeInfo().cudaAvailable ? 'cuda:0' : 'cpu'
+/** The training device; in a data-parallel job on CUDA, the GPU of this process's local rank. */
+function resolveDevice(device: string | undefined, localRank?: number): string {
+  const cuda = localRank === undefined ? 'cuda:0' : `cuda:${localRank}`
+  if (device === undefined || device === 'auto') return runtimeInfo().cudaAvailable ? cuda : 'cpu'
+  if (device === 'cuda' && localRank !== undefined) return cuda
   return device
+}
+
+/** Each rank's augmentations draw from their own stream: distinct across ranks, reproducible per rank
+ * (rank 0's is the single-process stream). */
+function rankSeed(seed: number, rank: number): number {
+  return rank === 0 ? seed : (seed + rank * 1_000_003) % 2 ** 31
 }
 
 function nonNegativeInteger(name: string, v: number | undefined, fallback: number): number {
@@ -66,6 +76,10 @@ interface Setup {
   runDir?: RunDir
   progress: RunProgress
   resumedFrom?: string
+  /** The data-parallel job this process is a rank of (none when training alone). */
+  job?: DataParallelJob
+  /** This process's images of a global batch (all of them when training alone). */
+  localBatch: (batch: BigInt64Array) => BigInt64Array | undefined
 }
 
 export class TrainingRun {
@@ -92,42 +106,86 @@ export class TrainingRun {
   /** Loads the data, builds (or restores) the model and the trainer, writes the run directory's
    * config and history, and calls `onTrainBegin`. */
   static async open(options: TrainOptions): Promise<TrainingRun> {
+    const distributed = resolveDistributed(options.distributed)
+    const device = resolveDevice(options.device, distributed?.localRank)
+    const job = distributed ? await DataParallelJob.join(distributed, device) : undefined
+    try {
+      return await TrainingRun.openOn(options, device, job)
+    } catch (e) {
+      await job?.fail(e)
+      throw e
+    }
+  }
+
+  private static async openOn(options: TrainOptions, device: string, job: DataParallelJob | undefined): Promise<TrainingRun> {
     const started = Date.now()
-    const runDir = options.runDir ? new RunDir(path.resolve(options.runDir)) : undefined
+    const main = job?.isMain ?? true
+    // Rank 0 alone writes the run directory and reads the checkpoint; the others get its state.
+    const runDir = options.runDir && main ? new RunDir(path.resolve(options.runDir)) : undefined
     let ckpt: LoadedCheckpoint | undefined
     let resumedFrom: string | undefined
+    let resumed: CheckpointState | undefined
     if (options.resume) {
       const from = options.resume === true ? options.runDir : options.resume
       if (!from) throw new TypeError('resume: true needs runDir')
-      ckpt = await readCheckpoint(from)
-      resumedFrom = checkpointPath(from)
-      const conflicts = resumeConflicts(ckpt.state.config, options)
-      if (conflicts.length) {
+      if (main) {
+        ckpt = await readCheckpoint(from)
+        resumedFrom = checkpointPath(from)
+        const conflicts = resumeConflicts(ckpt.state.config, options)
+        if (conflicts.length) {
+          throw new Error(
+            `cannot resume ${resumedFrom} with another configuration (checkpoint -> now): ${conflicts.join(', ')}; ` +
+              `resume without these options (only epochs may change) or start a new run`,
+          )
+        }
+      }
+      resumed = job ? await job.fromMain('resume', ckpt?.state) : ckpt!.state
+      const ranks = resumed.distributed?.worldSize ?? 1
+      if (ranks !== (job?.worldSize ?? 1)) {
         throw new Error(
-          `cannot resume ${resumedFrom} with another configuration (checkpoint -> now): ${conflicts.join(', ')}; ` +
-            `resume without these options (only epochs may change) or start a new run`,
+          `the checkpoint ${resumedFrom ?? 'of rank 0'} was written by a job of ${ranks} process(es), and each kept its own augmentation stream; ` +
+            `resume it with ${ranks} process(es)${ranks > 1 ? ` (--nproc-per-node ${ranks}, or WORLD_SIZE=${ranks})` : ' (without a launcher)'}`,
         )
       }
     }
     // A resumed run keeps its configuration; only the number of epochs may be extended.
-    const config: TrainConfig = ckpt ? { ...ckpt.state.config, epochs: options.epochs ?? ckpt.state.config.epochs } : resolveConfig(options)
+    const config: TrainConfig = resumed
+      ? { ...resumed.config, accumulate: resumed.config.accumulate ?? 1, epochs: options.epochs ?? resumed.config.epochs }
+      : resolveConfig(options)
+    const ranks = job?.worldSize ?? 1
+    const perRank = config.batchSize / ranks
+    if (!Number.isInteger(perRank) || perRank % config.accumulate !== 0 || perRank / config.accumulate < 2) {
+      throw new RangeError(
+        `batchSize ${config.batchSize} must split into ${ranks} process(es) x ${config.accumulate} micro-batch(es) of at least 2 equal parts; ` +
+          `choose a batchSize that is a multiple of ${2 * ranks * config.accumulate}`,
+      )
+    }
     const evalEvery = nonNegativeInteger('evalEvery', options.evalEvery, 0)
     const checkpointEvery = nonNegativeInteger('checkpointEvery', options.checkpointEvery, 1)
-    const device = resolveDevice(options.device)
     await runDir?.check()
-    const { train, test, source } = await loadTrainData(options, config, device, ckpt?.state.data.train)
-    const batches = trainBatches(train, config, ckpt?.state.data.trainImages)
+    // kNN evaluation runs on rank 0 only, so only it needs the test images.
+    const { train, test, source } = await loadTrainData(main ? options : { ...options, testData: false }, config, device, resumed?.data.train)
+    trainBatches(train, config, resumed?.data.trainImages)
+    const localBatch = (batch: BigInt64Array) => {
+      const share = Math.floor(batch.length / ranks / config.accumulate) * config.accumulate
+      return share >= 2 * config.accumulate ? batch.subarray((job?.rank ?? 0) * share, ((job?.rank ?? 0) + 1) * share) : undefined
+    }
+    const batches = epochBatches(train.length, 0, config).filter((b) => localBatch(b) !== undefined).length
 
     const step = resolveStepOptions(options, device)
     const model = await Byol.create(modelOptions(config, device))
     if (ckpt) await restoreModel(model, ckpt)
-    else if (options.init) await loadBackbone(model, options.init)
+    else if (resumed) await native.byolLoadTrainingState(modelHandle(model), { steps: resumed.steps, momentumBuffers: null })
+    else if (options.init && main) await loadBackbone(model, options.init)
     await model.setStepOptions({ precision: step.precision, channelsLast: step.channelsLast, targetStream: step.targetStream, jointViews: step.jointViews })
-    const views = await createViews(config, device, options.augmenter)
-    if (ckpt) await views.setState(ckpt.state.augmenter)
+    const views = await createViews({ ...config, seed: rankSeed(config.seed, job?.rank ?? 0) }, device, options.augmenter)
+    if (resumed) await views.setState(job ? resumed.distributed!.augmenters[job.rank] : resumed.augmenter)
+    // With a job, every rank now takes rank 0's weights, statistics and optimizer state.
     const trainer = await native.trainerCreate(modelHandle(model), train.handle, views.handle, {
-      batchSize: config.batchSize,
-      cudaGraph: step.cudaGraph,
+      batchSize: perRank,
+      cudaGraph: step.cudaGraph && !job,
+      accumulate: config.accumulate,
+      group: job?.handle,
     })
     const data = { train: describeSource(source)!, test: test?.meta.source, trainImages: train.length }
     const run = new TrainingRun({
@@ -146,8 +204,10 @@ export class TrainingRun {
       checkpointEvery,
       data,
       runDir,
-      progress: runProgress(ckpt?.state),
+      progress: runProgress(resumed),
       resumedFrom,
+      job,
+      localBatch,
     })
     if (runDir) {
       await runDir.writeConfig({
@@ -161,11 +221,22 @@ export class TrainingRun {
         runtime: runtimeInfo(),
         step,
         node: process.version,
+        distributed: job
+          ? { worldSize: job.worldSize, backend: job.backend, masterAddr: job.options.masterAddr, masterPort: job.options.masterPort }
+          : undefined,
         resumedFrom: ckpt ? { position: ckpt.state.position, steps: ckpt.state.steps } : undefined,
       })
       await run.writeHistory()
     }
-    await run.cb.onTrainBegin?.({ config, device, batchesPerEpoch: batches, startEpoch: run.progress.position.epoch, step })
+    await run.cb.onTrainBegin?.({
+      config,
+      device,
+      batchesPerEpoch: batches,
+      startEpoch: run.progress.position.epoch,
+      step,
+      rank: job?.rank ?? 0,
+      worldSize: ranks,
+    })
     return run
   }
 
@@ -182,8 +253,12 @@ export class TrainingRun {
     const momentum = this.momentumAt(epoch)
     if (this.progress.position.batch === 0) await this.cb.onEpochBegin?.(epoch, { lr, momentum })
     const list = epochBatches(this.s.train.length, epoch, config)
+      .map(this.s.localBatch)
+      .filter((b): b is BigInt64Array => b !== undefined)
     this.epochClock = { start: process.hrtime.bigint(), before: this.progress.epochSeconds, images: 0 }
-    while (this.progress.position.epoch === epoch && !options.signal?.aborted) {
+    const ranks = this.s.job?.worldSize ?? 1
+    let stop = false
+    while (this.progress.position.epoch === epoch && !(stop = await this.stopRequested())) {
       const first = this.progress.position.batch
       const chunk = list.slice(first, first + chunkLength(list, first, step.lossEvery))
       const run = await native.trainerRun(this.s.trainer, indexTensor(concatBatches(chunk)), { lr, momentum, batchSize: chunk[0].length })
@@ -191,14 +266,15 @@ export class TrainingRun {
       const next = first + chunk.length
       this.progress.position = next < batches ? { epoch, batch: next } : { epoch: epoch + 1, batch: 0 }
       // This chunk is queued: now read the previous one, which the device has (nearly) done.
-      const done = await this.queue.push({ epoch, firstBatch: first, images: chunk.reduce((a, b) => a + b.length, 0), lr, momentum, run })
+      const images = chunk.reduce((a, b) => a + b.length, 0) * ranks
+      const done = await this.queue.push({ epoch, firstBatch: first, images, lr, momentum, run })
       if (done) await this.report(done.chunk, done.losses)
     }
     const last = await this.queue.flush()
     if (last) await this.report(last.chunk, last.losses)
     // An abort that came with the epoch's last step lets the epoch end normally (logs, evaluation,
     // checkpoint); the next epoch then stops before its first step.
-    if (options.signal?.aborted && this.progress.position.epoch === epoch) {
+    if (stop && this.progress.position.epoch === epoch) {
       // Every queued step has run: the checkpoint resumes at the next batch with the augmenter as it is now.
       this.aborted = true
       await this.writeCheckpoint()
@@ -220,14 +296,22 @@ export class TrainingRun {
       steps: p.epochLosses.length,
     }
     const final = epoch === config.epochs - 1
-    if (test && (final || (evalEvery > 0 && (epoch + 1) % evalEvery === 0))) {
+    const job = this.s.job
+    const checkpoint = final || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0)
+    const follower = job !== undefined && !job.isMain
+    if (follower) {
+      // Rank 0 evaluates and writes: this rank hands it its augmenter state and takes its logs.
+      if (checkpoint) await this.writeCheckpoint()
+      Object.assign(logs, await job.fromMain<EpochLogs>(`epoch/${epoch}`))
+    } else if (test && (final || (evalEvery > 0 && (epoch + 1) % evalEvery === 0))) {
       logs.knnTop1 = (await knnEvaluate(this.s.model, this.s.train, test, config.knn)).top1
     }
     p.history.push(logs)
     p.epochLosses = []
     p.epochSeconds = 0
     await this.writeHistory()
-    if (final || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0)) await this.writeCheckpoint()
+    if (checkpoint && !follower) await this.writeCheckpoint()
+    if (job?.isMain) await job.fromMain(`epoch/${epoch}`, logs)
     await this.cb.onEpochEnd?.(epoch, logs)
   }
 
@@ -236,6 +320,15 @@ export class TrainingRun {
   async close(): Promise<void> {
     await this.queue.discard()
     await native.trainerDispose(this.s.trainer)
+    // Rank 0 hosts the store: it leaves once every rank is done with it.
+    await this.s.job?.leave(true)
+  }
+
+  /** After an error: tells the other ranks (they stop with it instead of waiting) and leaves. */
+  async fail(error: unknown): Promise<void> {
+    await this.queue.discard().catch(() => {})
+    await native.trainerDispose(this.s.trainer).catch(() => {})
+    await this.s.job?.fail(error)
   }
 
   /** Exports the backbone into the run directory (unless aborted), calls `onTrainEnd` and
@@ -264,6 +357,13 @@ export class TrainingRun {
     }
     await this.cb.onTrainEnd?.(result)
     return result
+  }
+
+  /** Whether to stop before the next chunk: the abort signal, agreed by every rank in a job (so
+   * that all stop after the same step). */
+  private async stopRequested(): Promise<boolean> {
+    const local = this.s.options.signal?.aborted ?? false
+    return this.s.job ? this.s.job.anyStop(local) : local
   }
 
   private momentumAt(epoch: number): number {
@@ -320,9 +420,17 @@ export class TrainingRun {
 
   /** A checkpoint in the run directory (none without one), with the augmenter's state now. */
   private async writeCheckpoint(): Promise<void> {
+    const job = this.s.job
+    if (job && !job.isMain) {
+      // Rank 0 writes the checkpoint, with this rank's augmenter state.
+      if (this.s.options.runDir) await job.toMain(`augmenter/${this.progress.steps}`, await this.s.views.state())
+      return
+    }
     if (!this.s.runDir) return
     const file = path.join(this.s.runDir.dir, CHECKPOINT_FILE)
-    const state = checkpointState(this.s.config, this.s.data, this.progress, await this.s.views.state())
+    const augmenter = await this.s.views.state()
+    const state = checkpointState(this.s.config, this.s.data, this.progress, augmenter)
+    if (job) state.distributed = { worldSize: job.worldSize, augmenters: (await job.toMain(`augmenter/${this.progress.steps}`, augmenter))! }
     await saveCheckpoint(file, this.s.model, state)
     this.lastCheckpoint = file
   }

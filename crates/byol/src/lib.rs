@@ -2,6 +2,7 @@
 //! a ResNet-18 backbone, projection and prediction heads, the symmetrised negative-cosine loss,
 //! the momentum (target) network's EMA update and its cosine schedule, and one training step.
 pub mod augment;
+pub mod data_parallel;
 pub mod dataset;
 pub mod heads;
 pub mod knn;

@@ -2,6 +2,7 @@
 //! momentum, the online predictions and target projections of both views, the symmetric loss,
 //! backward, and the optimizer's step. [`StepOptions`] say how the step computes (precision,
 //! memory format, streams); none of them change what is learned beyond floating-point rounding.
+use crate::data_parallel::Replicas;
 use crate::loss::byol_loss;
 use crate::model::Byol;
 use crate::momentum::MomentumUpdate;
@@ -75,7 +76,8 @@ impl StepOptions {
 }
 
 /// A BYOL model with what trains it: the optimizer, the momentum update of the target network,
-/// the learning rate and momentum on the device, the step counter and the step options.
+/// the learning rate and momentum on the device, the step counter and the step options; in a
+/// data-parallel job, the replicas it keeps identical with the other ranks.
 pub struct TrainStep {
     model: Byol,
     optimizer: Optimizer,
@@ -85,6 +87,9 @@ pub struct TrainStep {
     /// The per-step scalars, on the device: a captured step reads them on every replay.
     lr: Tensor,
     momentum: Tensor,
+    /// Gradients accumulated over this many micro-batches per optimizer step.
+    accumulate: usize,
+    replicas: Option<Replicas>,
 }
 
 impl TrainStep {
@@ -95,7 +100,18 @@ impl TrainStep {
         let lr = Tensor::full(&[], optimizer.lr(), Kind::Float, config.device)?;
         let momentum = Tensor::full(&[], 1.0, Kind::Float, config.device)?;
         let momentum_update = model.momentum_pairs()?;
-        Ok(TrainStep { model, optimizer, momentum_update, options: StepOptions::default(), steps: 0, lr, momentum })
+        let options = StepOptions::default();
+        Ok(TrainStep {
+            model,
+            optimizer,
+            momentum_update,
+            options,
+            steps: 0,
+            lr,
+            momentum,
+            accumulate: 1,
+            replicas: None,
+        })
     }
 
     pub fn model(&self) -> &Byol {
@@ -151,6 +167,58 @@ impl TrainStep {
         Ok(())
     }
 
+    /// Each step splits its batch into `micro_batches` equal parts, one forward and backward each
+    /// (BatchNorm per part), and updates once from the summed gradients of the parts' mean loss:
+    /// how a small device trains a large batch.
+    pub fn set_accumulate(&mut self, micro_batches: usize) -> Result<()> {
+        if micro_batches == 0 {
+            return Err(TorchError::new("accumulate must be at least 1"));
+        }
+        self.accumulate = micro_batches;
+        Ok(())
+    }
+
+    pub fn accumulate(&self) -> usize {
+        self.accumulate
+    }
+
+    /// Joins a data-parallel job: every rank takes rank 0's weights, statistics and optimizer
+    /// state now, and from here on each step averages the gradients over the ranks.
+    pub fn set_replicas(&mut self, replicas: Option<Replicas>) -> Result<()> {
+        if let Some(r) = &replicas {
+            let group = r.group();
+            // Only rank 0 knows whether it has momentum buffers (a resumed run): the others make
+            // zeros of the same shapes for its values to land in.
+            let has_buffers = self.optimizer.momentum_buffers().is_some();
+            let flag = Tensor::full(&[1], has_buffers as i64 as f64, Kind::Int64, self.device())?;
+            group.process_group().broadcast(&[&flag], 0).map_err(|e| group.explain(e, "the initial broadcast"))?;
+            if flag.to_f32_vec()?[0] != 0.0 && self.optimizer.momentum_buffers().is_none() {
+                let params = self.model.store(crate::Network::Online).parameters()?;
+                // A clone keeps each parameter's memory format (channels-last stays channels-last).
+                let zeros = params.iter().map(|p| p.detach()?.deep_clone()).collect::<Result<Vec<_>>>()?;
+                zeros.iter().try_for_each(|z| z.fill_(0.0))?;
+                self.optimizer.set_momentum_buffers(zeros)?;
+            }
+            let networks = [crate::Network::Online, crate::Network::Target];
+            let mut state = Vec::new();
+            for n in networks {
+                for e in self.model.store(n).entries() {
+                    state.push(e.tensor.detach()?);
+                }
+            }
+            for b in self.optimizer.momentum_buffers().unwrap_or(&[]) {
+                state.push(b.alias()?);
+            }
+            r.broadcast(&state).map_err(|e| group.explain(e, "the initial broadcast of rank 0's model"))?;
+        }
+        self.replicas = replicas;
+        Ok(())
+    }
+
+    pub fn replicas(&self) -> Option<&Replicas> {
+        self.replicas.as_ref()
+    }
+
     /// Sets the learning rate and target momentum the next steps read from the device. Filling
     /// a device scalar queues a kernel; it never waits for the device.
     pub fn set_scalars(&mut self, lr: f64, momentum: f64) -> Result<()> {
@@ -191,11 +259,49 @@ impl TrainStep {
     /// captures. The step counter is the caller's to advance.
     pub fn step_on_device(&mut self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
         self.momentum_update.apply(&self.momentum)?;
+        let mut loss =
+            if self.accumulate == 1 { self.loss_backward(view0, view1, 1.0)? } else { self.accumulated(view0, view1)? };
+        if let Some(replicas) = &mut self.replicas {
+            let (_, grads) = self.optimizer.gradients()?;
+            loss = replicas.average_gradients(&grads, &loss)?;
+        }
+        self.optimizer.step(&self.lr)?;
+        if let Some(replicas) = &mut self.replicas {
+            replicas.share_statistics()?;
+        }
+        Ok(loss)
+    }
+
+    /// The loss of one batch of views, its gradients (scaled by `scale`) added to the parameters'.
+    fn loss_backward(&self, view0: &Tensor, view1: &Tensor, scale: f64) -> Result<Tensor> {
         let ((p0, p1), (z0, z1)) = self.forwards(view0, view1)?;
         let loss = byol_loss(&p0, &z0, &p1, &z1)?;
-        loss.backward()?;
-        self.optimizer.step(&self.lr)?;
+        if scale == 1.0 {
+            loss.backward()?
+        } else {
+            loss.mul_scalar(scale)?.backward()?
+        }
         loss.detach()
+    }
+
+    /// The mean loss of the batch's micro-batches, their gradients accumulated.
+    fn accumulated(&self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
+        let (n, k) = (view0.shape()?[0], self.accumulate as i64);
+        if n % k != 0 || n / k < 2 {
+            return Err(TorchError::new(format!(
+                "a batch of {n} does not split into {k} micro-batches of at least 2 images (accumulate: {k})"
+            )));
+        }
+        let m = n / k;
+        let mut total: Option<Tensor> = None;
+        for j in 0..k {
+            let loss = self.loss_backward(&view0.narrow(0, j * m, m)?, &view1.narrow(0, j * m, m)?, 1.0 / k as f64)?;
+            total = Some(match total {
+                None => loss,
+                Some(t) => t.add(&loss)?,
+            });
+        }
+        total.expect("k >= 1").mul_scalar(1.0 / k as f64)
     }
 
     /// The online predictions and the target projections of both views, in float32.

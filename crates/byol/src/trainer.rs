@@ -123,7 +123,12 @@ impl Trainer {
                 return Err(TorchError::new(format!("the augmenter is on {}, the model on {device}", a.device())));
             }
         }
-        let mode = if !options.cuda_graph {
+        let mode = if training.replicas().is_some() {
+            GraphMode::Eager(
+                "CUDA graphs are off in data-parallel training (the all-reduce runs between backward and update)"
+                    .into(),
+            )
+        } else if !options.cuda_graph {
             GraphMode::Eager("CUDA graphs are turned off (cudaGraph: false)".into())
         } else if !device.is_cuda() {
             GraphMode::Eager(format!("CUDA graphs need a CUDA device; the model is on {device}"))

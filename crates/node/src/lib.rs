@@ -3,6 +3,7 @@
 mod augment;
 mod config;
 mod dataset;
+mod distributed;
 mod host;
 mod js;
 mod knn;
@@ -58,6 +59,14 @@ const EXPORTS: &[(&str, Function)] = &[
     ("trainerRun", trainer::run),
     ("trainerLosses", trainer::losses),
     ("trainerDispose", trainer::dispose),
+    ("trainerCommTime", trainer::comm_time),
+    ("distributedBackends", distributed::backends),
+    ("groupJoin", distributed::join),
+    ("groupPublish", distributed::publish),
+    ("groupWaitFor", distributed::wait_for),
+    ("groupAny", distributed::any),
+    ("groupReportFailure", distributed::report_failure),
+    ("groupLeave", distributed::leave),
     ("cudaPeakMemory", trainer::cuda_peak_memory),
     ("byolEmbedImages", knn::embed_uint8),
     ("byolEmbedDataset", knn::embed_dataset_js),

@@ -2,14 +2,16 @@
 use crate::js::{Env, JsError, JsResult, Value};
 use byol::schedule;
 
-/// Threads for libtorch's intra-op pool: `BYOL_NUM_THREADS`, else every core (libtorch's own
-/// default here is 1, which halves CPU training speed on a 2-core machine).
+/// Threads for libtorch's intra-op pool: `BYOL_NUM_THREADS`, else `OMP_NUM_THREADS` (which
+/// torchrun and byol's launcher set for their workers), else every core shared among the
+/// processes of a data-parallel job on this machine (`LOCAL_WORLD_SIZE`). libtorch's own default
+/// here is 1, which halves CPU training speed on a 2-core machine.
 pub fn default_threads() -> usize {
-    std::env::var("BYOL_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n > 0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    var("BYOL_NUM_THREADS")
+        .or_else(|| var("OMP_NUM_THREADS"))
+        .unwrap_or_else(|| (cores / var("LOCAL_WORLD_SIZE").unwrap_or(1)).max(1))
 }
 
 pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
@@ -20,6 +22,7 @@ pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
     env.set(info, "cudaDeviceCount", env.number(cuda as f64)?)?;
     env.set(info, "cudaAvailable", env.boolean(cuda > 0)?)?;
     env.set(info, "cudaGraphs", env.boolean(torch::cuda::cuda_support_built())?)?;
+    env.set(info, "distributedBackends", crate::distributed::backends(env, &[])?)?;
     env.set(info, "blas", blas_info(env, &[])?)?;
     env.set(info, "onednn", onednn_info(env)?)?;
     env.set(info, "liveTensors", env.number(torch::live_tensors() as f64)?)?;

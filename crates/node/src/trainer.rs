@@ -9,6 +9,7 @@ use crate::model;
 use crate::options::Options;
 use crate::task::{finish, lock, spawn};
 use byol::augment::Augmenter;
+use byol::data_parallel::{Replicas, DEFAULT_BUCKET_BYTES};
 use byol::dataset::ImageDataset;
 use byol::{GraphMode, Precision, QueuedLosses, StepOptions, TrainStep, Trainer, TrainerOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,8 +59,10 @@ fn mode_name(mode: &GraphMode) -> (&'static str, Option<String>) {
     }
 }
 
-/// `trainerCreate(model, dataset, augmenter | null, { batchSize, cudaGraph?, warmupSteps? })
-/// -> Promise<TrainerHandle>`
+/// `trainerCreate(model, dataset, augmenter | null, { batchSize, cudaGraph?, warmupSteps?,
+/// accumulate?, group? }) -> Promise<TrainerHandle>`: `batchSize` is this process's batch per
+/// step; with `accumulate: k` each step runs it as k micro-batches; with a `group` (groupJoin)
+/// every rank first takes rank 0's model and each step averages the gradients over the ranks.
 pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
     let m = model::handle(env, args[0])?.training.clone();
     let d = dataset::handle(env, args[1], "dataset")?.dataset.clone();
@@ -78,9 +81,33 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
         cuda_graph: o.boolean("cudaGraph", true)?,
         warmup_steps: o.integer("warmupSteps", 3, 1, 1000)? as usize,
     };
+    let accumulate = o.integer("accumulate", 1, 1, 1 << 20)? as usize;
+    let micro = batch_size / accumulate as i64;
+    if batch_size % accumulate as i64 != 0 || micro < 2 {
+        return Err(JsError::range_error(format!(
+            "a batch of {batch_size} does not split into {accumulate} micro-batches of at least 2 images (accumulate)"
+        )));
+    }
+    let group_value = env.get(args[3], "group")?;
+    let group = if env.is_nullish(group_value)? { None } else { Some(crate::distributed::group_of(env, group_value)?) };
     spawn(env, "byol.trainerCreate", move || {
         let trainer = {
-            let training = lock(&m);
+            let mut training = lock(&m);
+            training.set_accumulate(accumulate)?;
+            let replicas = match group {
+                Some(g) => {
+                    let model = training.model();
+                    let mut statistics = Vec::new();
+                    for n in [byol::Network::Online, byol::Network::Target] {
+                        for e in model.store(n).entries().iter().filter(|e| e.role == torch::Role::Buffer) {
+                            statistics.push(e.tensor.alias()?);
+                        }
+                    }
+                    Some(Replicas::new(g, statistics, DEFAULT_BUCKET_BYTES)?)
+                }
+                None => None,
+            };
+            training.set_replicas(replicas)?;
             let augmenter = a.as_ref().map(|a| lock(a));
             if training.device().is_cuda() {
                 // cuDNN autotuning, as the PyTorch reference turns on.
@@ -143,10 +170,32 @@ pub fn run(env: &Env, args: &[Value]) -> JsResult<Value> {
 pub fn dispose(env: &Env, args: &[Value]) -> JsResult<Value> {
     let h = trainer_handle(env, args[0])?;
     h.disposed.store(true, Ordering::Release);
-    let t = h.trainer.clone();
+    let (t, m) = (h.trainer.clone(), h.training.clone());
     spawn(env, "byol.trainerDispose", move || {
         drop(lock(&t).take());
+        // The model outlives its trainer (it is the run's result): it leaves the job and its
+        // later steps (byolStep) take whole batches again.
+        let mut training = lock(&m);
+        training.set_replicas(None)?;
+        training.set_accumulate(1)?;
         finish(|env| env.undefined())
+    })
+}
+
+/// `trainerCommTime(trainer) -> Promise<{ steps, allReduceSeconds, broadcastSeconds }>`: time
+/// spent in the data-parallel collectives so far (zeros outside a job).
+pub fn comm_time(env: &Env, args: &[Value]) -> JsResult<Value> {
+    let h = trainer_handle(env, args[0])?;
+    let m = h.training.clone();
+    spawn(env, "byol.trainerCommTime", move || {
+        let time = lock(&m).replicas().map(|r| r.comm_time()).unwrap_or_default();
+        finish(move |env| {
+            let o = env.object()?;
+            env.set(o, "steps", env.number(time.steps as f64)?)?;
+            env.set(o, "allReduceSeconds", env.number(time.all_reduce.as_secs_f64())?)?;
+            env.set(o, "broadcastSeconds", env.number(time.broadcast.as_secs_f64())?)?;
+            Ok(o)
+        })
     })
 }
 

@@ -5,6 +5,7 @@
 mod amp;
 pub mod cuda;
 mod device;
+pub mod distributed;
 mod error;
 mod generator;
 mod grad;
