@@ -53,6 +53,7 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): Distri
   if (worldSize === undefined) return undefined
   const rank = envInteger(env, 'RANK', 0)
   if (rank === undefined) throw new RangeError(`WORLD_SIZE is ${worldSize} but RANK is not set; set both (torchrun sets both)`)
+  if (rank >= worldSize) throw new RangeError(`RANK must be below WORLD_SIZE, got RANK=${rank} and WORLD_SIZE=${worldSize}`)
   const options: DistributedOptions = {
     rank,
     worldSize,

@@ -45,8 +45,8 @@ impl Rendezvous {
         format!("the rendezvous store at {}:{} ({host})", self.master_addr, self.master_port)
     }
 
-    fn connect(&self, is_server: bool) -> Result<Store> {
-        Store::connect(&self.master_addr, self.master_port, is_server, self.timeout, &self.prefix())
+    fn connect(&self, is_server: bool, timeout: Duration) -> Result<Store> {
+        Store::connect(&self.master_addr, self.master_port, is_server, timeout, &self.prefix())
     }
 }
 
@@ -68,7 +68,7 @@ impl Group {
             return Err(TorchError::new(format!("RANK {} is not below WORLD_SIZE {}", r.rank, r.world_size)));
         }
         let hosts = r.rank == 0 && r.agent_restart.is_none();
-        let store = r.connect(hosts).map_err(|e| {
+        let store = r.connect(hosts, r.timeout).map_err(|e| {
             let what = if hosts {
                 format!(
                     "rank 0 could not host the rendezvous store on port {} ({}); is another job using \
@@ -186,7 +186,8 @@ impl Group {
     }
 
     fn diagnose(&self) -> String {
-        let store = match self.rendezvous.connect(false) {
+        // A live store answers at once; one that is gone must not cost the whole timeout again.
+        let store = match self.rendezvous.connect(false, SILENCE.min(self.rendezvous.timeout)) {
             Ok(s) => s,
             Err(_) => return format!("{} no longer answers, so rank 0 is gone", self.rendezvous.store_name()),
         };
@@ -331,7 +332,7 @@ struct Heartbeat {
 
 impl Heartbeat {
     fn start(r: &Rendezvous) -> Result<Heartbeat> {
-        let store = r.connect(false)?;
+        let store = r.connect(false, r.timeout)?;
         let key = format!("heartbeat/{}", r.rank);
         store.add(&key, 1)?;
         let stop = Arc::new(AtomicBool::new(false));
