@@ -45,3 +45,8 @@ export type { Match, VectorIndex, Vectors } from './serving/similarity-index'
 export { HnswIndex } from './serving/hnsw-index'
 export type { HnswOptions } from './serving/hnsw-index'
 export { exportOnnx, encodeOnnx, ONNX_OPSET } from './export/onnx'
+// Data-parallel jobs: torchrun's environment, and the launcher that sets it up
+export { launch } from './distributed/launch'
+export type { LaunchOptions, LaunchResult, WorkerFailure, WorkerOutput } from './distributed/launch'
+export { distributedFromEnv } from './distributed/options'
+export type { DistributedBackend, DistributedOptions } from './distributed/options'

@@ -47,17 +47,34 @@ export interface Parsed {
   values: Record<string, string | boolean | undefined>
   positionals: string[]
   help: boolean
+  /** The arguments as given, for a command that starts itself again (the launcher). */
+  argv: string[]
 }
 
-export function parse(spec: CommandSpec, argv: string[]): Parsed {
+function parseTokens(spec: CommandSpec, argv: string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } }
   for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}) }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: spec.positionals ?? false, strict: true })
-    return { values: values as Parsed['values'], positionals, help: values.help === true }
+    return parseArgs({ args: argv, options, allowPositionals: spec.positionals ?? false, strict: true, tokens: true })
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''), spec.name)
   }
+}
+
+export function parse(spec: CommandSpec, argv: string[]): Parsed {
+  const { values, positionals } = parseTokens(spec, argv)
+  return { values: values as Parsed['values'], positionals, help: values.help === true, argv: [...argv] }
+}
+
+/** `argv` without the named options and their values, however they were written (`--x V` or `--x=V`). */
+export function withoutOptions(spec: CommandSpec, argv: string[], names: string[]): string[] {
+  const drop = new Set<number>()
+  for (const token of parseTokens(spec, argv).tokens) {
+    if (token.kind !== 'option' || !names.includes(token.name)) continue
+    drop.add(token.index)
+    if (token.value !== undefined && !token.inlineValue) drop.add(token.index + 1)
+  }
+  return argv.filter((_, i) => !drop.has(i))
 }
 
 /** A string option as an integer within bounds (undefined when absent). */

@@ -1,11 +1,13 @@
-// `byol train`: trains on a folder (or the CIFAR-10 binary release) and keeps a run directory.
+// `byol train`: trains on a folder (or the CIFAR-10 binary release) and keeps a run directory;
+// with --nproc-per-node it starts that many data-parallel workers instead, as torchrun would.
 import os = require('os')
 import path = require('path')
+import { launch, LaunchOptions } from '../distributed/launch'
 import { removeTemporaryFiles } from '../files/atomic-write'
 import { PRESETS, PresetName } from '../training/presets'
 import { newRunDir } from '../training/run-directory'
 import type { TrainOptions } from '../training/train'
-import { choiceOption, CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError } from './args'
+import { choiceOption, CommandSpec, intOption, numberOption, Parsed, stringOption, UsageError, withoutOptions } from './args'
 import { duration, ProgressBar } from './progress'
 
 export const spec: CommandSpec = {
@@ -54,13 +56,56 @@ export const spec: CommandSpec = {
     'loss-every': { type: 'string', value: 'N', help: 'steps queued per native call; their losses come back together', default: '50 on CUDA, 1 on the CPU' },
     json: { type: 'boolean', help: 'print one JSON object per epoch (and a final result object) instead of text' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress bar' },
+    'nproc-per-node': {
+      type: 'string',
+      value: 'N',
+      help: "train with N data-parallel worker processes on this machine, started with torchrun's environment; when one fails, the others are stopped",
+    },
+    nnodes: {
+      type: 'string',
+      value: 'M',
+      help: 'with --nproc-per-node: machines in the job, each running this command with its own --node-rank',
+      default: '1',
+    },
+    'node-rank': { type: 'string', value: 'R', help: "with --nproc-per-node: this machine's place among them, 0..M-1", default: '0' },
+    'master-addr': { type: 'string', value: 'ADDR', help: 'with --nproc-per-node: the host of rank 0, where the workers meet', default: '127.0.0.1' },
+    'master-port': {
+      type: 'string',
+      value: 'PORT',
+      help: 'with --nproc-per-node: the port there',
+      default: 'a free port on one machine, 29500 across machines',
+    },
+    'dist-timeout': {
+      type: 'string',
+      value: 'S',
+      help: 'a worker that is gone or a step the workers do not finish together fails the job after S seconds (sets BYOL_DIST_TIMEOUT)',
+      default: '300',
+    },
   },
   examples: [
     'byol train --data datasets/cifar10                  # the Lightly example, 10 epochs',
     'byol train --data datasets/cifar10 --epochs 1       # a quick variant',
     'byol train --data photos/ --image-size 64 --out runs/photos',
     'byol train --resume runs/photos                     # continue after Ctrl-C, SIGTERM or a crash',
+    'byol train --data d --nproc-per-node 2              # two data-parallel processes (torchrun-compatible)',
   ],
+}
+
+/** Options of the launcher itself: the workers it starts get the rest of the command line. */
+const LAUNCHER_FLAGS = ['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'master-port', 'dist-timeout']
+
+/** What `--nproc-per-node` and its companions ask of the launcher, or undefined when this process trains itself. */
+function launcherOptions(v: Parsed['values']): LaunchOptions | undefined {
+  const nprocPerNode = intOption(v, 'nproc-per-node', 1)
+  if (nprocPerNode === undefined) {
+    const orphan = ['nnodes', 'node-rank', 'master-addr', 'master-port'].find((name) => v[name] !== undefined)
+    if (orphan) throw new UsageError(`--${orphan} needs --nproc-per-node`, 'train')
+    return undefined
+  }
+  const nnodes = intOption(v, 'nnodes', 1) ?? 1
+  const masterAddr = stringOption(v, 'master-addr')
+  if (masterAddr === '') throw new UsageError('--master-addr must be a host name or address', 'train')
+  return { nprocPerNode, nnodes, nodeRank: intOption(v, 'node-rank', 0, nnodes - 1), masterAddr, masterPort: intOption(v, 'master-port', 1, 65535) }
 }
 
 function fmtLoss(x: number): string {
@@ -76,6 +121,8 @@ export async function run(p: Parsed): Promise<number> {
   const bar = new ProgressBar()
   const showBar = !json && v.quiet !== true && bar.enabled
   const width = intOption(v, 'width', 1, 4096)
+  const launcher = launcherOptions(v)
+  const distTimeout = intOption(v, 'dist-timeout', 1)
   const controller = new AbortController()
   // SIGINT (Ctrl-C) and SIGTERM stop after the current step with a checkpoint, and the run ends
   // with 128 + the signal's number (130, 143). A second signal exits at once with that status,
@@ -176,6 +223,14 @@ export async function run(p: Parsed): Promise<number> {
     },
   }
   if (!data && !resume) throw new UsageError('--data is required (or --resume <run dir>)', 'train')
+  // Read by the workers (distributedFromEnv), whether this launcher or torchrun started them.
+  if (distTimeout !== undefined) process.env.BYOL_DIST_TIMEOUT = String(distTimeout)
+  if (launcher) {
+    // The workers must agree on the run directory: each would otherwise name its own after the clock.
+    const pinOut = resume || stringOption(v, 'out') !== undefined ? [] : ['--out', out]
+    const argv = ['train', ...withoutOptions(spec, p.argv, LAUNCHER_FLAGS), ...pinOut]
+    return (await launch([process.execPath, path.join(__dirname, 'index.js'), ...argv], launcher)).exitCode
+  }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   // Loaded here, not at the top: `byol --help` then never loads libtorch.
