@@ -296,11 +296,17 @@ test("distributedFromEnv reads torchrun's variables and rejects inconsistent one
     masterPort: 29500,
     timeoutSeconds: 300,
   })
-  t.throws(() => distributedFromEnv({ WORLD_SIZE: '2', RANK: '2' }), { instanceOf: RangeError, message: /rank must be an integer in \[0, 1\], got 2/ })
+  t.throws(() => distributedFromEnv({ WORLD_SIZE: '2', RANK: '2' }), {
+    instanceOf: RangeError,
+    message: /RANK must be below WORLD_SIZE, got RANK=2 and WORLD_SIZE=2/,
+  })
   t.throws(() => distributedFromEnv({ WORLD_SIZE: '2' }), { instanceOf: RangeError, message: /RANK is not set/ })
   t.throws(() => distributedFromEnv({ WORLD_SIZE: 'two', RANK: '0' }), { instanceOf: RangeError, message: /WORLD_SIZE must be an integer >= 1, got 'two'/ })
   t.throws(() => distributedFromEnv({ WORLD_SIZE: '2', RANK: '-1' }), { instanceOf: RangeError, message: /RANK must be an integer >= 0/ })
-  t.throws(() => distributedFromEnv({ WORLD_SIZE: '2', RANK: '0', MASTER_PORT: '70000' }), { instanceOf: RangeError, message: /masterPort/ })
+  t.throws(() => distributedFromEnv({ WORLD_SIZE: '2', RANK: '0', MASTER_PORT: '70000' }), {
+    instanceOf: RangeError,
+    message: /MASTER_PORT must be an integer in \[1, 65535\], got '70000'/,
+  })
 })
 
 test('byol train: the launcher flags need --nproc-per-node, are in --help, and are not passed on to the workers', (t) => {

@@ -56,6 +56,8 @@ export interface DoctorReport {
   onednn?: OnednnInfo
   cuda: { available: boolean; deviceCount: number; devices: string[]; graphs: boolean }
   autoDevice?: string
+  /** The c10d process-group backends data-parallel training can use (`gloo`, `nccl`). */
+  distributed?: string[]
   error?: string
 }
 
@@ -115,6 +117,7 @@ export function doctor(): DoctorReport {
       devices: info.cudaDeviceCount > 0 ? cudaDeviceNames() : [],
       graphs: info.cudaGraphs,
     }
+    report.distributed = info.distributedBackends
     report.autoDevice = info.cudaAvailable ? 'cuda:0' : 'cpu'
     report.ok = true
   } catch (e) {
@@ -152,6 +155,12 @@ export function formatReport(r: DoctorReport): string {
     rows.push([
       'CUDA graphs',
       r.cuda.graphs ? 'built into the shim' : 'not built (a CPU libtorch, or no CUDA headers at build time): steps on a GPU run eagerly',
+    ])
+    rows.push([
+      'data-parallel',
+      r.distributed?.length
+        ? `c10d over ${r.distributed.join(', ')} (byol train --nproc-per-node N, or torchrun)`
+        : 'not built: no c10d Gloo headers at build time (install libgloo-dev, then: node scripts/install.js --force)',
     ])
     rows.push(["device 'auto'", r.autoDevice ?? '?'])
   }

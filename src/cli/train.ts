@@ -53,6 +53,12 @@ export const spec: CommandSpec = {
     'no-channels-last': { type: 'boolean', help: 'keep convolution weights and views in NCHW layout' },
     'no-target-stream': { type: 'boolean', help: 'run the target network on the same CUDA stream as the online network' },
     'joint-views': { type: 'boolean', help: 'both views through each network as one batch: faster, but BatchNorm then mixes the views (not the reference)' },
+    accumulate: {
+      type: 'string',
+      value: 'K',
+      help: 'run each batch as K micro-batches and update once from their summed gradients (a large batch in less memory)',
+      default: '1',
+    },
     'loss-every': { type: 'string', value: 'N', help: 'steps queued per native call; their losses come back together', default: '50 on CUDA, 1 on the CPU' },
     json: { type: 'boolean', help: 'print one JSON object per epoch (and a final result object) instead of text' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress bar' },
@@ -119,7 +125,9 @@ export async function run(p: Parsed): Promise<number> {
   const out = resume ?? stringOption(v, 'out') ?? newRunDir()
   const json = v.json === true
   const bar = new ProgressBar()
-  const showBar = !json && v.quiet !== true && bar.enabled
+  // In a data-parallel job rank 0 reports for everyone; the other ranks only report errors.
+  const follower = !!process.env.WORLD_SIZE && Number(process.env.RANK ?? 0) > 0
+  const showBar = !json && v.quiet !== true && bar.enabled && !follower
   const width = intOption(v, 'width', 1, 4096)
   const launcher = launcherOptions(v)
   const distTimeout = intOption(v, 'dist-timeout', 1)
@@ -140,10 +148,12 @@ export async function run(p: Parsed): Promise<number> {
     controller.abort()
   }
   const log = (line: string) => {
+    if (follower) return
     bar.clear()
     process.stderr.write(line + '\n')
   }
   const print = (line: string) => {
+    if (follower) return
     bar.clear()
     process.stdout.write(line + '\n')
   }
@@ -173,11 +183,12 @@ export async function run(p: Parsed): Promise<number> {
     targetStream: v['no-target-stream'] === true ? false : undefined,
     jointViews: v['joint-views'] === true ? true : undefined,
     lossEvery: intOption(v, 'loss-every', 1),
+    accumulate: intOption(v, 'accumulate', 1),
     log: (message) => log(`byol: ${message}`),
     signal: controller.signal,
     onDataProgress: showBar ? (split, done, total) => bar.update(`decoding ${split} images`, done, total) : undefined,
     callbacks: {
-      onTrainBegin: ({ config, device, batchesPerEpoch: batches, startEpoch, step }) => {
+      onTrainBegin: ({ config, device, batchesPerEpoch: batches, startEpoch, step, worldSize }) => {
         const what = `${config.preset}, ${config.epochs} epochs of ${batches} batches of ${config.batchSize}, ${config.imageSize}x${config.imageSize}`
         const how = [
           step.precision,
@@ -185,6 +196,8 @@ export async function run(p: Parsed): Promise<number> {
           step.channelsLast ? 'channels-last' : undefined,
           step.targetStream ? 'target on its own stream' : undefined,
           step.jointViews ? 'joint views' : undefined,
+          worldSize > 1 ? `${worldSize} data-parallel processes, ${config.batchSize / worldSize} images each per step` : undefined,
+          config.accumulate > 1 ? `${config.accumulate} micro-batches per step` : undefined,
         ]
         if (json) print(JSON.stringify({ type: 'start', config, device, step, batchesPerEpoch: batches, startEpoch, runDir: path.resolve(out) }))
         else

@@ -34,11 +34,13 @@ export interface DistributedOptions {
 export const DEFAULT_MASTER_PORT = 29500
 export const DEFAULT_TIMEOUT_SECONDS = 300
 
-function envInteger(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined
   const x = Number(raw)
-  if (!/^\s*-?\d+\s*$/.test(raw) || x < min) throw new RangeError(`${name} must be an integer >= ${min}, got '${raw}'`)
+  if (!/^\s*-?\d+\s*$/.test(raw) || x < min || x > max) {
+    throw new RangeError(`${name} must be an integer ${max < Number.MAX_SAFE_INTEGER ? `in [${min}, ${max}]` : `>= ${min}`}, got '${raw}'`)
+  }
   return x
 }
 
@@ -60,7 +62,7 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): Distri
     localRank: envInteger(env, 'LOCAL_RANK', 0),
     localWorldSize: envInteger(env, 'LOCAL_WORLD_SIZE', 1),
     masterAddr: env.MASTER_ADDR || undefined,
-    masterPort: envInteger(env, 'MASTER_PORT', 1),
+    masterPort: envInteger(env, 'MASTER_PORT', 1, 65535),
     agentStore: env.TORCHELASTIC_USE_AGENT_STORE === 'True' || env.TORCHELASTIC_USE_AGENT_STORE === '1',
     restartCount: envInteger(env, 'TORCHELASTIC_RESTART_COUNT', 0),
     socketInterface: env.GLOO_SOCKET_IFNAME || undefined,
