@@ -237,3 +237,26 @@ test('Gloo is built into the shim wherever its headers are installed', (t) => {
   if (!fs.existsSync('/usr/include/gloo/config.h')) return t.pass('no system Gloo headers on this machine')
   t.true(gloo, 'libgloo-dev is installed but the shim was built without c10d: rebuild it (node scripts/install.js --force)')
 })
+
+const CIFAR_ARCHIVE = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'cifar10-jpg.tar.gz')
+;(gloo && fs.existsSync(CIFAR_ARCHIVE) ? test.serial : test.serial.skip)(
+  '2 processes learn on a CIFAR-10 subset as 1 process does at the same global batch: final kNN within 2 points',
+  async (t) => {
+    // 500 training and 100 test images per class.
+    const dir = tmpDir('dp-cifar')
+    const tar = spawnSync('tar', ['-xzf', CIFAR_ARCHIVE, '-C', dir, '--wildcards', 'cifar10/train/*/0[0-4]??.jpg', 'cifar10/test/*/00??.jpg'])
+    t.is(tar.status, 0, String(tar.stderr))
+    const data = path.join(dir, 'cifar10')
+    const options = { data, testData: data, cacheDir: false, epochs: 6, batchSize: 128, model: { width: 16 } }
+    const [[a, b], one] = await Promise.all([runRanks(ranks(2, options)), single(options)])
+    for (const r of [a, b, one]) t.is(r.code, 0, r.stderr)
+    const [dp, alone] = [a.out!.history, one.out!.history]
+    // Learning: the BYOL loss falls from about 0 to below -0.5 in both.
+    t.true(dp[dp.length - 1].loss < -0.5 && alone[alone.length - 1].loss < -0.5, `losses ${dp.map((h) => h.loss)} / ${alone.map((h) => h.loss)}`)
+    const [knn2, knn1] = [dp[dp.length - 1].knnTop1!, alone[alone.length - 1].knnTop1!]
+    t.log(`kNN top-1: 2 processes ${knn2}, 1 process ${knn1}`)
+    t.true(Math.abs(knn2 - knn1) <= 0.02, `kNN top-1 ${knn2} (2 processes) vs ${knn1} (1 process)`)
+    // Only rank 0 evaluates: the other rank reports rank 0's figure.
+    t.is(b.out!.history[dp.length - 1].knnTop1, knn2)
+  },
+)

@@ -29,6 +29,11 @@ export interface DistributedOptions {
   /** The network interface Gloo binds to (GLOO_SOCKET_IFNAME). Default: the one that reaches
    * `masterAddr`. */
   socketInterface?: string
+  /** Send each bucket of gradients as soon as backward has made them, while it computes the rest
+   * (default true; steps that accumulate micro-batches send after the last one). */
+  overlap?: boolean
+  /** Gradients per all-reduce, in MiB (default 25, as PyTorch's DistributedDataParallel). */
+  bucketMegabytes?: number
 }
 
 export const DEFAULT_MASTER_PORT = 29500
@@ -74,7 +79,7 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): Distri
 /** `options` with every default filled in, or a RangeError naming what is inconsistent. */
 export function checkDistributed(
   options: DistributedOptions,
-): Required<Omit<DistributedOptions, 'socketInterface'>> & Pick<DistributedOptions, 'socketInterface'> {
+): Required<Omit<DistributedOptions, 'socketInterface' | 'bucketMegabytes'>> & Pick<DistributedOptions, 'socketInterface' | 'bucketMegabytes'> {
   const { rank, worldSize } = options
   const integer = (name: string, x: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (!Number.isInteger(x) || x < min || x > max) throw new RangeError(`distributed.${name} must be an integer in [${min}, ${max}], got ${x}`)
@@ -98,6 +103,8 @@ export function checkDistributed(
     agentStore: options.agentStore ?? false,
     restartCount: integer('restartCount', options.restartCount ?? 0, 0),
     socketInterface: options.socketInterface,
+    overlap: options.overlap ?? true,
+    bucketMegabytes: options.bucketMegabytes,
   }
 }
 

@@ -193,6 +193,10 @@ export declare function trainerCreate(
     accumulate?: number
     /** A data-parallel job (groupJoin): rank 0's model is broadcast now; each step averages the gradients over the ranks. */
     group?: GroupHandle
+    /** With a group: send gradient buckets during backward (default true). */
+    overlap?: boolean
+    /** With a group: gradients per all-reduce, MiB (default 25). */
+    bucketMegabytes?: number
   },
 ): Promise<TrainerHandle>
 export interface TrainerRunResult {
@@ -213,7 +217,9 @@ export declare function trainerLosses(losses: LossesHandle): Promise<Float32Arra
 /** Frees the trainer's captured CUDA graph and buffers now rather than when the handle is collected. */
 export declare function trainerDispose(trainer: TrainerHandle): Promise<void>
 /** Seconds spent in the data-parallel collectives so far (zeros outside a job). */
-export declare function trainerCommTime(trainer: TrainerHandle): Promise<{ steps: number; allReduceSeconds: number; broadcastSeconds: number }>
+export declare function trainerCommTime(
+  trainer: TrainerHandle,
+): Promise<{ steps: number; allReduceSeconds: number; waitSeconds: number; broadcastSeconds: number }>
 
 /* Data-parallel jobs over c10d (crates/node/src/distributed.rs) */
 

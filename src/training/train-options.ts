@@ -109,4 +109,8 @@ export interface TrainResult {
   test?: Dataset
   /** Wall-clock seconds of this call. */
   seconds: number
+  /** In a data-parallel job: this rank's time in collectives over `steps` steps. `allReduceSeconds`
+   * runs from the first bucket sent to the last one back, `waitSeconds` is what the step waited
+   * for it after backward (less with overlap), `broadcastSeconds` is the BatchNorm statistics'. */
+  communication?: { steps: number; allReduceSeconds: number; waitSeconds: number; broadcastSeconds: number }
 }

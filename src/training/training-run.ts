@@ -90,6 +90,7 @@ export class TrainingRun {
   /** Losses of every step run by this call, in order. */
   private readonly stepLosses: number[] = []
   private lastCheckpoint: string | undefined
+  private communication: TrainResult['communication']
   private aborted = false
   private graphState: string | undefined
   // The epoch's step time: what a resumed checkpoint had, plus the time since this call's part of
@@ -186,6 +187,8 @@ export class TrainingRun {
       cudaGraph: step.cudaGraph && !job,
       accumulate: config.accumulate,
       group: job?.handle,
+      overlap: job?.options.overlap,
+      bucketMegabytes: job?.options.bucketMegabytes,
     })
     const data = { train: describeSource(source)!, test: test?.meta.source, trainImages: train.length }
     const run = new TrainingRun({
@@ -319,6 +322,7 @@ export class TrainingRun {
    * buffers go now, not when the handle is collected), whether training ended or threw. */
   async close(): Promise<void> {
     await this.queue.discard()
+    if (this.s.job) this.communication = await native.trainerCommTime(this.s.trainer)
     await native.trainerDispose(this.s.trainer)
     // Rank 0 hosts the store: it leaves once every rank is done with it.
     await this.s.job?.leave(true)
@@ -354,6 +358,7 @@ export class TrainingRun {
       train: this.s.train,
       test: this.s.test,
       seconds: (Date.now() - this.s.started) / 1000,
+      communication: this.communication,
     }
     await this.cb.onTrainEnd?.(result)
     return result

@@ -262,8 +262,7 @@ impl TrainStep {
         let mut loss =
             if self.accumulate == 1 { self.loss_backward(view0, view1, 1.0)? } else { self.accumulated(view0, view1)? };
         if let Some(replicas) = &mut self.replicas {
-            let (_, grads) = self.optimizer.gradients()?;
-            loss = replicas.average_gradients(&grads, &loss)?;
+            loss = replicas.average_gradients(&loss)?;
         }
         self.optimizer.step(&self.lr)?;
         if let Some(replicas) = &mut self.replicas {
@@ -273,10 +272,14 @@ impl TrainStep {
     }
 
     /// The loss of one batch of views, its gradients (scaled by `scale`) added to the parameters'.
-    fn loss_backward(&self, view0: &Tensor, view1: &Tensor, scale: f64) -> Result<Tensor> {
+    /// A whole step's backward (scale 1) lets the replicas send gradients as backward makes them.
+    fn loss_backward(&mut self, view0: &Tensor, view1: &Tensor, scale: f64) -> Result<Tensor> {
         let ((p0, p1), (z0, z1)) = self.forwards(view0, view1)?;
         let loss = byol_loss(&p0, &z0, &p1, &z1)?;
         if scale == 1.0 {
+            if let Some(replicas) = &mut self.replicas {
+                replicas.before_backward(&loss.detach()?)?;
+            }
             loss.backward()?
         } else {
             loss.mul_scalar(scale)?.backward()?
@@ -285,7 +288,7 @@ impl TrainStep {
     }
 
     /// The mean loss of the batch's micro-batches, their gradients accumulated.
-    fn accumulated(&self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
+    fn accumulated(&mut self, view0: &Tensor, view1: &Tensor) -> Result<Tensor> {
         let (n, k) = (view0.shape()?[0], self.accumulate as i64);
         if n % k != 0 || n / k < 2 {
             return Err(TorchError::new(format!(

@@ -9,7 +9,7 @@ use crate::model;
 use crate::options::Options;
 use crate::task::{finish, lock, spawn};
 use byol::augment::Augmenter;
-use byol::data_parallel::{Replicas, DEFAULT_BUCKET_BYTES};
+use byol::data_parallel::Replicas;
 use byol::dataset::ImageDataset;
 use byol::{GraphMode, Precision, QueuedLosses, StepOptions, TrainStep, Trainer, TrainerOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,6 +82,9 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
         warmup_steps: o.integer("warmupSteps", 3, 1, 1000)? as usize,
     };
     let accumulate = o.integer("accumulate", 1, 1, 1 << 20)? as usize;
+    let overlap = o.boolean("overlap", true)?;
+    let megabytes = (byol::data_parallel::DEFAULT_BUCKET_BYTES >> 20) as f64;
+    let bucket_bytes = (o.number("bucketMegabytes", megabytes, 0.001, 1e6)? * (1 << 20) as f64) as usize;
     let micro = batch_size / accumulate as i64;
     if batch_size % accumulate as i64 != 0 || micro < 2 {
         return Err(JsError::range_error(format!(
@@ -103,7 +106,8 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
                             statistics.push(e.tensor.alias()?);
                         }
                     }
-                    Some(Replicas::new(g, statistics, DEFAULT_BUCKET_BYTES)?)
+                    let params = model.store(byol::Network::Online).parameters()?;
+                    Some(Replicas::new(g, params, statistics, bucket_bytes, overlap)?)
                 }
                 None => None,
             };
@@ -193,6 +197,7 @@ pub fn comm_time(env: &Env, args: &[Value]) -> JsResult<Value> {
             let o = env.object()?;
             env.set(o, "steps", env.number(time.steps as f64)?)?;
             env.set(o, "allReduceSeconds", env.number(time.all_reduce.as_secs_f64())?)?;
+            env.set(o, "waitSeconds", env.number(time.wait.as_secs_f64())?)?;
             env.set(o, "broadcastSeconds", env.number(time.broadcast.as_secs_f64())?)?;
             Ok(o)
         })

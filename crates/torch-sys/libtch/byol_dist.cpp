@@ -12,15 +12,17 @@ std::chrono::milliseconds millis(double seconds) {
 }
 }  // namespace
 
-extern "C" bt_error bt_tensor_register_grad_hook(bt_tensor t, bt_grad_hook hook, void *data) {
+extern "C" bt_error bt_tensor_register_grad_hook(bt_tensor t, bt_grad_hook hook, void *data, unsigned *handle) {
   PROTECT({
-    t->t.register_hook([hook, data](const at::Tensor &grad) {
+    *handle = t->t.register_hook([hook, data](const at::Tensor &grad) {
       // Borrowed for the call: not counted as a live handle, not freed by the hook.
       bt_tensor_s borrowed{grad};
       hook(data, &borrowed);
     });
   })
 }
+
+extern "C" bt_error bt_tensor_remove_grad_hook(bt_tensor t, unsigned handle) { PROTECT(t->t.remove_hook(handle)) }
 
 #ifdef BYOL_WITH_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>

@@ -60,7 +60,9 @@ void bt_work_free(bt_work w);
  * accumulated into t.grad (Tensor.register_hook); `grad` is borrowed for the call. The hook runs
  * on the thread that runs backward for `t`'s device. */
 typedef void (*bt_grad_hook)(void *data, bt_tensor grad);
-bt_error bt_tensor_register_grad_hook(bt_tensor t, bt_grad_hook hook, void *data);
+bt_error bt_tensor_register_grad_hook(bt_tensor t, bt_grad_hook hook, void *data, unsigned *handle);
+/* Removes a hook bt_tensor_register_grad_hook added (`handle` is what it returned). */
+bt_error bt_tensor_remove_grad_hook(bt_tensor t, unsigned handle);
 
 #ifdef __cplusplus
 }

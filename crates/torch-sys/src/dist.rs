@@ -2,7 +2,7 @@
 //! (errors in a shim built without c10d's headers). Keep in step with the header.
 #![allow(non_camel_case_types)]
 use crate::{bt_error, bt_tensor};
-use std::os::raw::{c_char, c_double, c_int, c_void};
+use std::os::raw::{c_char, c_double, c_int, c_uint, c_void};
 
 #[repr(C)]
 pub struct bt_store_s {
@@ -60,5 +60,11 @@ extern "C" {
     pub fn bt_work_wait(w: bt_work) -> bt_error;
     pub fn bt_work_free(w: bt_work);
 
-    pub fn bt_tensor_register_grad_hook(t: bt_tensor, hook: bt_grad_hook, data: *mut c_void) -> bt_error;
+    pub fn bt_tensor_register_grad_hook(
+        t: bt_tensor,
+        hook: bt_grad_hook,
+        data: *mut c_void,
+        handle: *mut c_uint,
+    ) -> bt_error;
+    pub fn bt_tensor_remove_grad_hook(t: bt_tensor, handle: c_uint) -> bt_error;
 }

@@ -29,4 +29,4 @@ pub use runtime::{
     set_thread_local_threads, version,
 };
 pub use store::{Entry, ParamStore, Path, Role};
-pub use tensor::{foreach, ImageLayout, Padding, SamplePadding, Sampling, Tensor};
+pub use tensor::{foreach, GradHook, ImageLayout, Padding, SamplePadding, Sampling, Tensor};

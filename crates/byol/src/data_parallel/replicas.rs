@@ -5,55 +5,146 @@
 //! `broadcast_buffers`). The target network needs nothing more: its momentum update only reads
 //! weights that are already identical.
 use super::Group;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use torch::distributed::Work;
-use torch::{foreach, Kind, Result, Tensor, TorchError};
+use torch::{GradHook, Kind, Result, Tensor, TorchError};
 
 /// PyTorch DDP's default bucket size: large enough to amortise a collective's latency, small
-/// enough that the first buckets go out while the rest are still being packed.
+/// enough that the first buckets go out while backward still computes the rest.
 pub const DEFAULT_BUCKET_BYTES: usize = 25 << 20;
-
-/// Where each gradient lives in the flat buffers that are all-reduced.
-struct Bucket {
-    flat: Tensor,
-    /// (index into the gradient list, offset, element count)
-    members: Vec<(usize, i64, i64)>,
-}
 
 /// Time spent in collectives, for the benchmark's share of a step.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CommTime {
     pub steps: u64,
+    /// From the first bucket sent to the last one back (with overlap, part of it is backward).
     pub all_reduce: Duration,
+    /// Waiting for the all-reduce after backward: what overlap leaves of it.
+    pub wait: Duration,
     pub broadcast: Duration,
+}
+
+/// Where a parameter's gradient sits: bucket, offset in it, element count.
+type Slot = (usize, i64, i64);
+
+/// Flat buffers holding the gradients of groups of parameters, each all-reduced as one.
+struct Bucket {
+    flat: Tensor,
+    /// Parameter indices.
+    members: Vec<usize>,
+}
+
+/// One step's all-reduce: buckets are packed as their gradients arrive (from backward's hooks
+/// with overlap, all at once after backward without) and each is sent once full.
+struct Reduction {
+    group: Arc<Group>,
+    buckets: Vec<Bucket>,
+    slots: Vec<Slot>,
+    packed: Vec<bool>,
+    ready: Vec<usize>,
+    works: Vec<Option<Work>>,
+    /// Hooks pack only between `begin` and `finish` (not in evaluations, not in earlier micro-batches).
+    armed: bool,
+    started: Option<Instant>,
+    error: Option<TorchError>,
+}
+
+impl Reduction {
+    fn begin(&mut self, loss: &Tensor) -> Result<()> {
+        self.packed.iter_mut().for_each(|p| *p = false);
+        self.ready.iter_mut().for_each(|r| *r = 0);
+        self.works.iter_mut().for_each(|w| *w = None);
+        self.error = None;
+        self.started = None;
+        // The loss rides in the first bucket's first element.
+        self.buckets[0].flat.narrow(0, 0, 1)?.copy_(&loss.reshape(&[1])?)?;
+        self.armed = true;
+        Ok(())
+    }
+
+    /// Copies parameter `i`'s gradient into its bucket, and sends the bucket once it is full.
+    fn pack(&mut self, i: usize, grad: Option<&Tensor>) -> Result<()> {
+        if self.packed[i] {
+            return Ok(());
+        }
+        let (b, offset, n) = self.slots[i];
+        let slot = self.buckets[b].flat.narrow(0, offset, n)?;
+        match grad {
+            Some(g) => slot.copy_(&g.reshape(&[n])?)?,
+            None => slot.fill_(0.0)?,
+        }
+        self.packed[i] = true;
+        self.ready[b] += 1;
+        if self.ready[b] == self.buckets[b].members.len() {
+            self.started.get_or_insert_with(Instant::now);
+            // Gloo and NCCL run it on their own threads and streams while packing goes on.
+            self.works[b] = Some(self.group.process_group().all_reduce_sum(&self.buckets[b].flat)?);
+        }
+        Ok(())
+    }
+
+    /// What a hook does with a gradient: pack it, keeping the first error for `finish`.
+    fn on_gradient(&mut self, i: usize, grad: &Tensor) {
+        if self.armed && self.error.is_none() {
+            if let Err(e) = self.pack(i, Some(grad)) {
+                self.error = Some(e);
+            }
+        }
+    }
 }
 
 pub struct Replicas {
     group: Arc<Group>,
-    bucket_bytes: usize,
-    buckets: Vec<Bucket>,
-    /// The shapes the buckets were laid out for.
-    layout: Vec<Vec<i64>>,
+    params: Vec<Tensor>,
+    reduction: Arc<Mutex<Reduction>>,
+    /// With overlap: one per parameter, feeding the reduction during backward.
+    hooks: Vec<GradHook>,
     /// Both networks' BatchNorm statistics, grouped by dtype as one flat broadcast each.
     statistics: Vec<Vec<Tensor>>,
     time: CommTime,
 }
 
 impl Replicas {
-    pub fn new(group: Arc<Group>, statistics: Vec<Tensor>, bucket_bytes: usize) -> Result<Replicas> {
-        Ok(Replicas {
-            group,
-            bucket_bytes: bucket_bytes.max(1),
-            buckets: Vec::new(),
-            layout: Vec::new(),
-            statistics: by_kind(statistics)?,
-            time: CommTime::default(),
-        })
+    /// Replicas of a model whose trained parameters are `params` (in the optimizer's order) and
+    /// whose BatchNorm statistics are `statistics`. With `overlap`, each bucket is sent as soon
+    /// as backward has produced its gradients, while backward goes on with the rest.
+    pub fn new(
+        group: Arc<Group>,
+        params: Vec<Tensor>,
+        statistics: Vec<Tensor>,
+        bucket_bytes: usize,
+        overlap: bool,
+    ) -> Result<Replicas> {
+        let (buckets, slots) = lay_out(&params, bucket_bytes.max(1))?;
+        let n = params.len();
+        let reduction = Arc::new(Mutex::new(Reduction {
+            group: group.clone(),
+            ready: vec![0; buckets.len()],
+            works: buckets.iter().map(|_| None).collect(),
+            buckets,
+            slots,
+            packed: vec![false; n],
+            armed: false,
+            started: None,
+            error: None,
+        }));
+        let mut hooks = Vec::new();
+        if overlap {
+            for (i, p) in params.iter().enumerate() {
+                let shared = reduction.clone();
+                hooks.push(p.register_grad_hook(move |grad| lock(&shared).on_gradient(i, grad))?);
+            }
+        }
+        Ok(Replicas { group, params, reduction, hooks, statistics: by_kind(statistics)?, time: CommTime::default() })
     }
 
     pub fn group(&self) -> &Arc<Group> {
         &self.group
+    }
+
+    pub fn overlaps(&self) -> bool {
+        !self.hooks.is_empty()
     }
 
     pub fn comm_time(&self) -> CommTime {
@@ -68,40 +159,52 @@ impl Replicas {
         Ok(())
     }
 
-    /// Averages `grads` over the ranks in place, with `loss` (a 0-d tensor) riding along in the
-    /// first bucket; returns the ranks' mean loss.
-    pub fn average_gradients(&mut self, grads: &[Tensor], loss: &Tensor) -> Result<Tensor> {
-        let started = Instant::now();
-        let shapes = grads.iter().map(|g| g.shape()).collect::<Result<Vec<_>>>()?;
-        if shapes != self.layout {
-            self.lay_out(grads, &shapes)?;
+    /// Before the backward pass whose gradients `overlap` sends as they come; `loss` rides along.
+    pub fn before_backward(&mut self, loss: &Tensor) -> Result<()> {
+        if self.overlaps() {
+            lock(&self.reduction).begin(loss)?;
         }
-        let loss_at = 0;
-        let mut works: Vec<Work> = Vec::with_capacity(self.buckets.len());
-        for (b, bucket) in self.buckets.iter().enumerate() {
-            for &(i, offset, n) in &bucket.members {
-                bucket.flat.narrow(0, offset, n)?.copy_(&grads[i].reshape(&[n])?)?;
-            }
-            if b == 0 {
-                bucket.flat.narrow(0, loss_at, 1)?.copy_(&loss.reshape(&[1])?)?;
-            }
-            // Gloo works through queued collectives on its own threads while the next bucket is packed.
-            works.push(self.group.process_group().all_reduce_sum(&bucket.flat)?);
+        Ok(())
+    }
+
+    /// Averages the parameters' gradients over the ranks in place and returns the ranks' mean
+    /// `loss`: the rest of what `before_backward` started, or the whole all-reduce.
+    pub fn average_gradients(&mut self, loss: &Tensor) -> Result<Tensor> {
+        let waited = Instant::now();
+        let mut r = lock(&self.reduction);
+        if !r.armed {
+            r.begin(loss)?;
         }
-        for w in works {
+        let result = self.finish(&mut r);
+        r.armed = false;
+        let (started, mean_loss) = (r.started.unwrap_or(waited), result?);
+        self.time.all_reduce += started.elapsed();
+        self.time.wait += waited.elapsed();
+        Ok(mean_loss)
+    }
+
+    fn finish(&self, r: &mut Reduction) -> Result<Tensor> {
+        if let Some(e) = r.error.take() {
+            return Err(self.group.explain(e, "the gradient all-reduce"));
+        }
+        // Backward's order first (the output layers), as the hooks would have.
+        for i in (0..self.params.len()).rev() {
+            let grad = self.params[i].grad()?;
+            r.pack(i, grad.as_ref())?;
+        }
+        for w in r.works.iter_mut().filter_map(Option::take) {
             w.wait().map_err(|e| self.group.explain(e, "the gradient all-reduce"))?;
         }
         let scale = 1.0 / self.group.world_size() as f64;
-        let flats: Vec<Tensor> = self.buckets.iter().map(|b| b.flat.alias()).collect::<Result<_>>()?;
-        foreach::mul_scalar_(&flats, scale)?;
-        for bucket in &self.buckets {
-            for &(i, offset, n) in &bucket.members {
-                grads[i].copy_(&bucket.flat.narrow(0, offset, n)?.reshape(&shapes[i])?)?;
+        for bucket in &r.buckets {
+            bucket.flat.mul_scalar_(scale)?;
+        }
+        for (p, &(b, offset, n)) in self.params.iter().zip(&r.slots) {
+            if let Some(g) = p.grad()? {
+                g.copy_(&r.buckets[b].flat.narrow(0, offset, n)?.reshape(&g.shape()?)?)?;
             }
         }
-        let mean_loss = self.buckets[0].flat.narrow(0, loss_at, 1)?.reshape(&[])?.deep_clone()?;
-        self.time.all_reduce += started.elapsed();
-        Ok(mean_loss)
+        r.buckets[0].flat.narrow(0, 0, 1)?.reshape(&[])?.deep_clone()
     }
 
     /// After a step: every rank takes rank 0's BatchNorm statistics.
@@ -114,41 +217,41 @@ impl Replicas {
         self.time.steps += 1;
         Ok(())
     }
+}
 
-    /// Buckets in reverse order of the gradients, as backward produces them (the output layers
-    /// first), each up to `bucket_bytes`; the first also holds the loss.
-    fn lay_out(&mut self, grads: &[Tensor], shapes: &[Vec<i64>]) -> Result<()> {
-        let first = grads.first().ok_or_else(|| TorchError::new("no gradients to average"))?;
-        let (kind, device) = (first.kind()?, first.device()?);
-        let mut groups: Vec<Vec<(usize, i64, i64)>> = vec![Vec::new()];
-        let mut filled = 1i64; // the first bucket starts with the loss
-        for i in (0..grads.len()).rev() {
-            if grads[i].kind()? != kind {
-                return Err(TorchError::new(format!(
-                    "gradients of mixed dtypes: {:?} and {:?}",
-                    kind,
-                    grads[i].kind()?
-                )));
-            }
-            let n: i64 = shapes[i].iter().product();
-            let bytes = (filled + n) as usize * kind.element_size();
-            if bytes > self.bucket_bytes && !groups.last().unwrap().is_empty() {
-                groups.push(Vec::new());
-                filled = 0;
-            }
-            groups.last_mut().unwrap().push((i, filled, n));
-            filled += n;
+fn lock(m: &Mutex<Reduction>) -> MutexGuard<'_, Reduction> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Buckets in reverse order of the parameters, as backward produces their gradients (the output
+/// layers first), each up to `bucket_bytes`; the first starts with one element for the loss.
+fn lay_out(params: &[Tensor], bucket_bytes: usize) -> Result<(Vec<Bucket>, Vec<Slot>)> {
+    let first = params.first().ok_or_else(|| TorchError::new("no parameters to keep in step"))?;
+    let (kind, device) = (first.kind()?, first.device()?);
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut slots = vec![(0, 0, 0); params.len()];
+    let mut filled = 1i64;
+    for i in (0..params.len()).rev() {
+        if params[i].kind()? != kind {
+            return Err(TorchError::new(format!("parameters of mixed dtypes: {:?} and {:?}", kind, params[i].kind()?)));
         }
-        self.buckets = groups
-            .into_iter()
-            .map(|members| {
-                let total = members.last().map_or(1, |&(_, offset, n)| offset + n);
-                Ok(Bucket { flat: Tensor::zeros(&[total], kind, device)?, members })
-            })
-            .collect::<Result<_>>()?;
-        self.layout = shapes.to_vec();
-        Ok(())
+        let n = params[i].numel()? as i64;
+        if (filled + n) as usize * kind.element_size() > bucket_bytes && !groups.last().unwrap().is_empty() {
+            groups.push(Vec::new());
+            filled = 0;
+        }
+        slots[i] = (groups.len() - 1, filled, n);
+        groups.last_mut().unwrap().push(i);
+        filled += n;
     }
+    let buckets = groups
+        .into_iter()
+        .map(|members| {
+            let total = members.last().map_or(1, |&i| slots[i].1 + slots[i].2);
+            Ok(Bucket { flat: Tensor::zeros(&[total], kind, device)?, members })
+        })
+        .collect::<Result<_>>()?;
+    Ok((buckets, slots))
 }
 
 fn by_kind(tensors: Vec<Tensor>) -> Result<Vec<Vec<Tensor>>> {

@@ -31,3 +31,47 @@ impl Tensor {
         check(unsafe { sys::bt_backward(self.raw) })
     }
 }
+
+type HookFn = Box<dyn Fn(&Tensor) + Send>;
+
+/// A function called with each gradient backward computes for a tensor, before it is added to
+/// the tensor's `grad` (PyTorch's `Tensor.register_hook`). Removed when dropped.
+pub struct GradHook {
+    tensor: Tensor,
+    handle: u32,
+    f: *mut HookFn,
+}
+
+unsafe impl Send for GradHook {}
+
+unsafe extern "C" fn call_hook(data: *mut std::ffi::c_void, grad: sys::bt_tensor) {
+    // The gradient is borrowed for the call: a handle that must not free it.
+    let borrowed = std::mem::ManuallyDrop::new(Tensor { raw: grad });
+    let f = &*(data as *const HookFn);
+    // A panic must not unwind into libtorch's backward.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&borrowed)));
+}
+
+impl Tensor {
+    /// Calls `f` with every gradient computed for this tensor, on the thread running backward.
+    pub fn register_grad_hook(&self, f: impl Fn(&Tensor) + Send + 'static) -> Result<GradHook> {
+        let f: *mut HookFn = Box::into_raw(Box::new(Box::new(f)));
+        let mut handle = 0;
+        let registered =
+            check(unsafe { sys::bt_tensor_register_grad_hook(self.raw, call_hook, f.cast(), &mut handle) });
+        if let Err(e) = registered {
+            drop(unsafe { Box::from_raw(f) });
+            return Err(e);
+        }
+        Ok(GradHook { tensor: self.alias()?, handle, f })
+    }
+}
+
+impl Drop for GradHook {
+    fn drop(&mut self) {
+        // Once removed, libtorch never calls it again: its closure can go.
+        if check(unsafe { sys::bt_tensor_remove_grad_hook(self.tensor.raw, self.handle) }).is_ok() {
+            drop(unsafe { Box::from_raw(self.f) });
+        }
+    }
+}

@@ -16,6 +16,7 @@ mod properties;
 mod reduce;
 mod shape;
 
+pub use autograd::GradHook;
 pub use image::ImageLayout;
 pub use nn::{Padding, SamplePadding, Sampling};
 
