@@ -5,9 +5,9 @@ import test from 'ava'
 import fs = require('fs')
 import net = require('net')
 import path = require('path')
-import { spawnSync } from 'child_process'
-import { runtimeInfo } from '../src'
-import { tmpDir } from './data.fixtures'
+import { spawn, spawnSync } from 'child_process'
+import { readCheckpoint, runtimeInfo } from '../src'
+import { tmpDir, writeImageFolder } from './data.fixtures'
 import { differingNames, freePort, largestDifference, RankSpec, runRanks, startRanks, WORKER } from './helpers/ranks'
 
 const gloo = runtimeInfo().distributedBackends.includes('gloo')
@@ -240,23 +240,79 @@ test('Gloo is built into the shim wherever its headers are installed', (t) => {
 
 const CIFAR_ARCHIVE = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'cifar10-jpg.tar.gz')
 ;(gloo && fs.existsSync(CIFAR_ARCHIVE) ? test.serial : test.serial.skip)(
-  '2 processes learn on a CIFAR-10 subset as 1 process does at the same global batch: final kNN within 2 points',
+  '2 processes learn on a CIFAR-10 subset as 1 process does at the same global batch: mean final kNN of two seeds within 2 points',
   async (t) => {
-    // 500 training and 100 test images per class.
+    // 500 training images per class, all 10,000 test images (a smaller test set alone moves kNN
+    // accuracy by more than a point).
     const dir = tmpDir('dp-cifar')
-    const tar = spawnSync('tar', ['-xzf', CIFAR_ARCHIVE, '-C', dir, '--wildcards', 'cifar10/train/*/0[0-4]??.jpg', 'cifar10/test/*/00??.jpg'])
+    const tar = spawnSync('tar', ['-xzf', CIFAR_ARCHIVE, '-C', dir, '--wildcards', 'cifar10/train/*/0[0-4]??.jpg', 'cifar10/test/*'])
     t.is(tar.status, 0, String(tar.stderr))
     const data = path.join(dir, 'cifar10')
-    const options = { data, testData: data, cacheDir: false, epochs: 6, batchSize: 128, model: { width: 16 } }
-    const [[a, b], one] = await Promise.all([runRanks(ranks(2, options)), single(options)])
-    for (const r of [a, b, one]) t.is(r.code, 0, r.stderr)
-    const [dp, alone] = [a.out!.history, one.out!.history]
-    // Learning: the BYOL loss falls from about 0 to below -0.5 in both.
-    t.true(dp[dp.length - 1].loss < -0.5 && alone[alone.length - 1].loss < -0.5, `losses ${dp.map((h) => h.loss)} / ${alone.map((h) => h.loss)}`)
-    const [knn2, knn1] = [dp[dp.length - 1].knnTop1!, alone[alone.length - 1].knnTop1!]
-    t.log(`kNN top-1: 2 processes ${knn2}, 1 process ${knn1}`)
-    t.true(Math.abs(knn2 - knn1) <= 0.02, `kNN top-1 ${knn2} (2 processes) vs ${knn1} (1 process)`)
-    // Only rank 0 evaluates: the other rank reports rank 0's figure.
-    t.is(b.out!.history[dp.length - 1].knnTop1, knn2)
+    const options = { data, testData: data, cacheDir: path.join(dir, 'cache'), epochs: 6, batchSize: 128, model: { width: 16 } }
+    // Six short epochs leave about 1.5 points of seed-to-seed spread in either setup: compare means of two seeds.
+    const runs: Array<{ seed: number; ranks: number; loss: number; knn: number }> = []
+    for (const seed of [0, 1]) {
+      const [a, b] = await runRanks(ranks(2, { ...options, seed }))
+      const [one] = await runRanks([{ options: { ...options, seed }, env: { BYOL_NUM_THREADS: '2', WORLD_SIZE: '' } }])
+      for (const r of [a, b, one]) t.is(r.code, 0, r.stderr)
+      // Only rank 0 evaluates; the other rank reports rank 0's figures.
+      t.deepEqual(b.out!.history, a.out!.history)
+      for (const [n, r] of [
+        [2, a],
+        [1, one],
+      ] as const) {
+        const last = r.out!.history[r.out!.history.length - 1]
+        runs.push({ seed, ranks: n, loss: last.loss, knn: last.knnTop1! })
+      }
+    }
+    t.log(runs.map((r) => `seed ${r.seed}, ${r.ranks} process(es): loss ${r.loss.toFixed(4)}, kNN ${r.knn}`).join('\n'))
+    // Learning: the BYOL loss falls from about 0 to below -0.5.
+    for (const r of runs) t.true(r.loss < -0.5, `seed ${r.seed}, ${r.ranks} process(es): loss ${r.loss}`)
+    const mean = (n: number) => runs.filter((r) => r.ranks === n).reduce((s, r) => s + r.knn, 0) / 2
+    t.true(Math.abs(mean(2) - mean(1)) <= 0.02, `mean kNN top-1 ${mean(2)} (2 processes) vs ${mean(1)} (1 process)`)
   },
 )
+
+distributedTest('a rank that fails with an error stops the others with its message', async (t) => {
+  const options = { epochs: 1, batchSize: 8, images: 32, augmenter: 'none' }
+  const specs: RankSpec[] = [
+    { options, env: ONE_THREAD },
+    { options: { ...options, data: '/nonexistent/images' }, env: ONE_THREAD },
+  ]
+  const [zero, one] = await runRanks(specs, { timeoutSeconds: 30 })
+  t.not(one.code, 0)
+  t.regex(one.stderr, /\/nonexistent\/images/)
+  t.not(zero.code, 0)
+  t.regex(zero.stderr, /stopped on rank 0 of 2 .*rank 1 failed: .*\/nonexistent\/images/)
+})
+
+distributedTest('Ctrl-C to byol train --nproc-per-node: every rank stops after the same step, rank 0 checkpoints, exit 130, and the run resumes', async (t) => {
+  const data = tmpDir('dp-sigint')
+  await writeImageFolder(data, 128, 16)
+  const out = path.join(tmpDir('dp-sigint-run'), 'run')
+  const cli = path.join(__dirname, '..', 'src', 'cli', 'index.js')
+  const common = ['--batch-size', '8', '--image-size', '16', '--width', '8', '--no-cache', '--quiet', '--nproc-per-node', '2', '--dist-timeout', '60']
+  const child = spawn(process.execPath, [cli, 'train', '--data', data, '--epochs', '50', '--out', out, ...common], {
+    env: { ...process.env, ...ONE_THREAD },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  const checkpoint = path.join(out, 'checkpoint.safetensors')
+  for (let i = 0; i < 600 && !fs.existsSync(checkpoint); i++) await new Promise((r) => setTimeout(r, 100))
+  child.kill('SIGINT')
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  t.is(code, 130, stderr)
+  t.regex(stderr, /stopped after \d+ steps; checkpoint .*checkpoint\.safetensors/)
+  const state = (await readCheckpoint(out)).state
+  t.is(state.distributed?.worldSize, 2)
+  t.is(state.distributed?.augmenters.length, 2)
+  // Stopped mid-run: resume the rest with an end in sight.
+  const resumed = spawnSync(process.execPath, [cli, 'train', '--resume', out, '--epochs', String(state.position.epoch + 1), ...common], {
+    encoding: 'utf8',
+    env: { ...process.env, ...ONE_THREAD },
+    timeout: 120_000,
+  })
+  t.is(resumed.status, 0, resumed.stderr)
+  t.regex(resumed.stderr, /resuming at epoch/)
+})
