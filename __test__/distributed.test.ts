@@ -37,6 +37,12 @@ distributedTest('after every step all ranks hold bit-identical weights, BatchNor
   t.true(Object.keys(a.out!.state).some((n) => n.startsWith('momentum/')))
   // Both report the mean loss over the ranks.
   t.deepEqual(a.out!.stepLosses, b.out!.stepLosses)
+  // Buckets sent during backward (the CUDA default) carry the same sums as buckets sent after it.
+  const [c, d] = await runRanks(ranks(2, { ...options, overlap: true }))
+  t.is(c.code, 0, c.stderr)
+  t.is(d.code, 0, d.stderr)
+  t.deepEqual(differingNames(c.out!.state, d.out!.state), [])
+  t.deepEqual(differingNames(c.out!.state, a.out!.state), [])
 })
 
 distributedTest('2 ranks of batch B train exactly as one process accumulating two micro-batches of B (within 1e-5)', async (t) => {

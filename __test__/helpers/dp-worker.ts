@@ -4,13 +4,14 @@
 // weight, BatchNorm statistic and momentum buffer of the model.
 import fs = require('fs')
 import { train, TrainOptions } from '../../src'
+import { distributedFromEnv } from '../../src/distributed/options'
 import { native } from '../../src/model/addon'
 import { modelHandle } from '../../src/model/byol-handle'
 import { classImages, TINY_MODEL } from '../data.fixtures'
 
 async function main(): Promise<void> {
-  const extra = JSON.parse(process.env.BYOL_TEST_OPTIONS ?? '{}') as Partial<TrainOptions> & { images?: number }
-  const { images = 32, ...options } = extra
+  const extra = JSON.parse(process.env.BYOL_TEST_OPTIONS ?? '{}') as Partial<TrainOptions> & { images?: number; overlap?: boolean }
+  const { images = 32, overlap, ...options } = extra
   const result = await train({
     data: classImages(images, 16),
     testData: false,
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     model: TINY_MODEL,
     device: 'cpu',
     log: () => {},
+    // `overlap` picks how this job's gradients travel; everything else comes from the environment.
+    distributed: overlap === undefined ? undefined : { ...distributedFromEnv()!, overlap },
     ...options,
   })
   const handle = modelHandle(result.model)

@@ -29,8 +29,10 @@ export interface DistributedOptions {
   /** The network interface Gloo binds to (GLOO_SOCKET_IFNAME). Default: the one that reaches
    * `masterAddr`. */
   socketInterface?: string
-  /** Send each bucket of gradients as soon as backward has made them, while it computes the rest
-   * (default true; steps that accumulate micro-batches send after the last one). */
+  /** Send each bucket of gradients as soon as backward has made them, while it computes the rest.
+   * Default: on CUDA (NCCL moves data while the GPU computes), not on the CPU, where Gloo's
+   * threads took cores from backward and the step got slower (BENCHMARKS.md). Steps that
+   * accumulate micro-batches send after the last one either way. */
   overlap?: boolean
   /** Gradients per all-reduce, in MiB (default 25, as PyTorch's DistributedDataParallel). */
   bucketMegabytes?: number
@@ -79,7 +81,8 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): Distri
 /** `options` with every default filled in, or a RangeError naming what is inconsistent. */
 export function checkDistributed(
   options: DistributedOptions,
-): Required<Omit<DistributedOptions, 'socketInterface' | 'bucketMegabytes'>> & Pick<DistributedOptions, 'socketInterface' | 'bucketMegabytes'> {
+): Required<Omit<DistributedOptions, 'socketInterface' | 'bucketMegabytes' | 'overlap'>> &
+  Pick<DistributedOptions, 'socketInterface' | 'bucketMegabytes' | 'overlap'> {
   const { rank, worldSize } = options
   const integer = (name: string, x: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (!Number.isInteger(x) || x < min || x > max) throw new RangeError(`distributed.${name} must be an integer in [${min}, ${max}], got ${x}`)
@@ -103,7 +106,7 @@ export function checkDistributed(
     agentStore: options.agentStore ?? false,
     restartCount: integer('restartCount', options.restartCount ?? 0, 0),
     socketInterface: options.socketInterface,
-    overlap: options.overlap ?? true,
+    overlap: options.overlap,
     bucketMegabytes: options.bucketMegabytes,
   }
 }

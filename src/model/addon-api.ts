@@ -193,7 +193,7 @@ export declare function trainerCreate(
     accumulate?: number
     /** A data-parallel job (groupJoin): rank 0's model is broadcast now; each step averages the gradients over the ranks. */
     group?: GroupHandle
-    /** With a group: send gradient buckets during backward (default true). */
+    /** With a group: send gradient buckets during backward (default false). */
     overlap?: boolean
     /** With a group: gradients per all-reduce, MiB (default 25). */
     bucketMegabytes?: number

@@ -187,7 +187,7 @@ export class TrainingRun {
       cudaGraph: step.cudaGraph && !job,
       accumulate: config.accumulate,
       group: job?.handle,
-      overlap: job?.options.overlap,
+      overlap: job?.options.overlap ?? device.startsWith('cuda'),
       bucketMegabytes: job?.options.bucketMegabytes,
     })
     const data = { train: describeSource(source)!, test: test?.meta.source, trainImages: train.length }

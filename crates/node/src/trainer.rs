@@ -82,7 +82,7 @@ pub fn create(env: &Env, args: &[Value]) -> JsResult<Value> {
         warmup_steps: o.integer("warmupSteps", 3, 1, 1000)? as usize,
     };
     let accumulate = o.integer("accumulate", 1, 1, 1 << 20)? as usize;
-    let overlap = o.boolean("overlap", true)?;
+    let overlap = o.boolean("overlap", false)?;
     let megabytes = (byol::data_parallel::DEFAULT_BUCKET_BYTES >> 20) as f64;
     let bucket_bytes = (o.number("bucketMegabytes", megabytes, 0.001, 1e6)? * (1 << 20) as f64) as usize;
     let micro = batch_size / accumulate as i64;
