@@ -288,6 +288,8 @@ test("distributedFromEnv reads torchrun's variables and rejects inconsistent one
     agentStore: true,
     restartCount: 2,
     socketInterface: undefined,
+    overlap: undefined,
+    bucketMegabytes: undefined,
   })
   t.like(distributedFromEnv({ WORLD_SIZE: '2', RANK: '1' }), {
     localRank: 1,

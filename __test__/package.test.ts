@@ -160,6 +160,7 @@ test.serial('npx byol doctor reports libtorch, BLAS (and the fix for a reference
   t.regex(r.stdout, /CUDA\s+(not available|available, \d+ device)/)
   t.regex(r.stdout, /CUDA graphs\s+(built into the shim|not built)/)
   t.regex(r.stdout, /device 'auto'\s+(cpu|cuda:0)/)
+  t.regex(r.stdout, /data-parallel\s+(c10d over gloo|not built)/)
   t.regex(r.stdout, /BLAS\s+\S+/)
   t.regex(r.stdout, /oneDNN\s+\d+\.\d+\.\d+, \w+: \S+/)
   const json = JSON.parse(spawnSync(bin, ['doctor', '--json'], { cwd: project, encoding: 'utf8' }).stdout)
@@ -169,6 +170,7 @@ test.serial('npx byol doctor reports libtorch, BLAS (and the fix for a reference
   t.true(json.libtorch.loaded)
   t.is(typeof json.blas.reference, 'boolean')
   t.is(typeof json.onednn.reason, 'string')
+  t.true(Array.isArray(json.distributed))
   // With netlib's reference BLAS, doctor and the loader both name it and print the fix.
   const referenceBlas = '/usr/lib/x86_64-linux-gnu/blas'
   if (fs.existsSync(path.join(referenceBlas, 'libblas.so.3'))) {
