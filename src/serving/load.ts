@@ -19,5 +19,9 @@ export async function loadServingModel(source: ModelSource): Promise<{ model: By
   if (given !== 1) throw new TypeError('give exactly one of run, weights or model')
   if (source.model) return { model: source.model }
   const { model, imageSize } = await loadTrainedModel({ run: source.run, weights: source.weights, device: source.device })
+  // A model loaded only to embed computes in channels-last layout, as training does: oneDNN's
+  // convolutions skip converting every activation (BENCHMARKS.md). A model passed in keeps the
+  // layout its owner chose.
+  await model.setStepOptions({ channelsLast: true })
   return { model, imageSize }
 }
