@@ -31,6 +31,19 @@ export interface Service {
   close(): Promise<void>
 }
 
+/** A response body already encoded as JSON. */
+class EncodedJson {
+  constructor(readonly text: string) {}
+}
+
+/** `{ dim, embedding }` as JSON. Joining the floats is 4x faster than JSON.stringify of an array
+ * of them (14 against 59 us for 512 here) and writes the same digits; this runs on the event loop
+ * once per response. */
+function embeddingJson(vector: Float32Array): EncodedJson | { dim: number; embedding: number[] } {
+  if (!vector.every(Number.isFinite)) return { dim: vector.length, embedding: Array.from(vector) } // JSON writes null there
+  return new EncodedJson(`{"dim":${vector.length},"embedding":[${vector.join(',')}]}`)
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -95,7 +108,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       return [200, { ids: items.map((i) => i.id), size: target.size }]
     }
     const vector = await backend.embed(body, signal)
-    if (path === '/embed') return [200, { dim: vector.length, embedding: Array.from(vector) }]
+    if (path === '/embed') return [200, embeddingJson(vector)]
     if (path === '/index') {
       const target = indexFor(vector.length)
       target.add([id!], vector)
@@ -127,7 +140,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (!res.writableFinished) aborted.abort()
     })
     route(req, url, aborted.signal).then(
-      ([status, body]) => send(status, JSON.stringify(body), 'application/json'),
+      ([status, body]) => send(status, body instanceof EncodedJson ? body.text : JSON.stringify(body), 'application/json'),
       (e: unknown) => {
         const status =
           e instanceof HttpError ? e.status : e instanceof InvalidImageError ? 400 : e instanceof OverloadError || e instanceof EmbedderClosedError ? 503 : 500
