@@ -62,14 +62,6 @@ export class DataParallelJob {
     return this.options.rank === 0
   }
 
-  /** This rank's images of a global batch: an equal, disjoint share (the last `length % worldSize`
-   * images of an uneven last batch go unused), or undefined when the share would hold fewer than 2. */
-  slice(batch: BigInt64Array): BigInt64Array | undefined {
-    const share = Math.floor(batch.length / this.worldSize)
-    if (share < 2) return undefined
-    return batch.subarray(this.rank * share, (this.rank + 1) * share)
-  }
-
   /** Whether any rank wants to stop (every rank gets the same answer after the same step). */
   anyStop(local: boolean): Promise<boolean> {
     return native.groupAny(this.handle, local)
