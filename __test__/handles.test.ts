@@ -7,8 +7,9 @@ import { indexTensor } from '../src/data/dataset'
 import { modelHandle } from '../src/model/byol-handle'
 import { native } from '../src/model/addon'
 import { classImages, TINY_MODEL } from './data.fixtures'
+import { freePort } from './helpers/ranks'
 
-type Kind = 'model' | 'dataset' | 'augmenter' | 'trainer' | 'losses'
+type Kind = 'model' | 'dataset' | 'augmenter' | 'trainer' | 'losses' | 'group'
 
 const EXPECTED: Record<Kind, string> = {
   model: 'a model handle returned by byolCreate',
@@ -16,6 +17,7 @@ const EXPECTED: Record<Kind, string> = {
   augmenter: 'an augmenter handle returned by augmenterCreate',
   trainer: 'a trainer handle returned by trainerCreate',
   losses: 'the losses handle of a trainerRun result',
+  group: 'a process group handle returned by groupJoin',
 }
 
 // [function, the handle arguments in order (name, kind)]; arguments after the one tested are left
@@ -64,6 +66,12 @@ const ENTRY_POINTS: [string, [string, Kind][]][] = [
   ['trainerRun', [['trainer', 'trainer']]],
   ['trainerDispose', [['trainer', 'trainer']]],
   ['trainerLosses', [['losses', 'losses']]],
+  ['trainerCommTime', [['trainer', 'trainer']]],
+  ['groupPublish', [['group', 'group']]],
+  ['groupWaitFor', [['group', 'group']]],
+  ['groupAny', [['group', 'group']]],
+  ['groupReportFailure', [['group', 'group']]],
+  ['groupLeave', [['group', 'group']]],
 ]
 
 async function handles(): Promise<Record<Kind, unknown>> {
@@ -72,7 +80,11 @@ async function handles(): Promise<Record<Kind, unknown>> {
   const augmenter = await Augmenter.create({ preset: 'byol-cifar', inputSize: 8, seed: 2 })
   const trainer = await native.trainerCreate(modelHandle(model), dataset.handle, augmenter.handle, { batchSize: 4 })
   const run = await native.trainerRun(trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1, momentum: 0.9 })
-  return { model: modelHandle(model), dataset: dataset.handle, augmenter: augmenter.handle, trainer, losses: run.losses }
+  // A job of one process, on a port of its own.
+  const group = native.distributedBackends().includes('gloo')
+    ? await native.groupJoin({ rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: await freePort() })
+    : { notAGroup: true }
+  return { model: modelHandle(model), dataset: dataset.handle, augmenter: augmenter.handle, trainer, losses: run.losses, group }
 }
 
 test('every entry point refuses every other kind of handle and plain values, naming the kind it expected', async (t) => {
@@ -97,11 +109,12 @@ test('every entry point refuses every other kind of handle and plain values, nam
       }
     })
   }
-  t.is(cases, 188, '27 handle arguments of 22 entry points, 7 wrong values each (6 for the optional augmenter)')
+  t.is(cases, 263, '33 handle arguments of 28 entry points, 8 wrong values each (7 for the optional augmenter)')
+  if (native.distributedBackends().includes('gloo')) await native.groupLeave(valid.group as never)
   await native.trainerLosses(valid.losses as never)
   await native.trainerDispose(valid.trainer as never)
   // A disposed trainer is refused at once, on the JavaScript thread, as no longer a trainer.
-  for (const fn of ['trainerRun', 'trainerDispose']) {
+  for (const fn of ['trainerRun', 'trainerDispose', 'trainerCommTime']) {
     t.throws(() => fns[fn](valid.trainer, indexTensor([0, 1, 2, 3]), { lr: 0.1, momentum: 0.9 }), {
       instanceOf: TypeError,
       message: `trainer must be ${EXPECTED.trainer}; this one was disposed`,

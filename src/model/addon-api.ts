@@ -230,8 +230,8 @@ export declare function distributedBackends(): string[]
 export declare function groupJoin(options: {
   rank: number
   worldSize: number
-  masterAddr?: string
-  masterPort?: number
+  masterAddr: string
+  masterPort: number
   backend?: 'gloo' | 'nccl'
   timeoutSeconds?: number
   /** Where the group's own small collectives run (`cpu`, `cuda:N`). */

@@ -35,14 +35,29 @@ pub fn backends(env: &Env, _args: &[Value]) -> JsResult<Value> {
 /// `groupJoin({ rank, worldSize, masterAddr, masterPort, backend, timeoutSeconds, device,
 /// agentRestart?, socketInterface? }) -> Promise<GroupHandle>`
 pub fn join(env: &Env, args: &[Value]) -> JsResult<Value> {
+    // Nothing here has a default: a job is joined only as the caller describes it (the
+    // TypeScript layer fills in torchrun's defaults), never by accident on port 29500.
     let o = Options::new(env, args[0], "options")?;
-    let world_size = o.integer("worldSize", 1, 1, 1 << 20)? as usize;
+    let integer = |key: &str, min: f64, max: f64| -> JsResult<f64> {
+        let x = o.required_number(key, min, max)?;
+        if x.fract() != 0.0 {
+            return Err(JsError::range_error(format!("options.{key} must be an integer, got {x}")));
+        }
+        Ok(x)
+    };
+    let world_size = integer("worldSize", 1.0, (1 << 20) as f64)? as usize;
+    let rank = integer("rank", 0.0, world_size as f64 - 1.0)? as usize;
+    let master_port = integer("masterPort", 1.0, 65535.0)? as u16;
+    let master_addr = o.string("masterAddr", "")?;
+    if master_addr.is_empty() {
+        return Err(JsError::type_error("options.masterAddr must be a host name or address"));
+    }
     let agent_restart = o.optional_number("agentRestart", 0.0, u32::MAX as f64)?.map(|x| x as u32);
     let interface = o.string("socketInterface", "")?;
     let rendezvous = Rendezvous {
-        master_addr: o.string("masterAddr", "127.0.0.1")?,
-        master_port: o.integer("masterPort", 29500, 1, 65535)? as u16,
-        rank: o.integer("rank", 0, 0, world_size as i64 - 1)? as usize,
+        master_addr,
+        master_port,
+        rank,
         world_size,
         backend: o.choice("backend", "gloo", &["gloo", "nccl"])?,
         timeout: Duration::from_secs_f64(o.number("timeoutSeconds", 300.0, 0.001, 1e7)?),
