@@ -1,5 +1,5 @@
-// This process's part in a data-parallel job, as the training loop sees it: its rank, its slice
-// of each global batch, the stop every rank agrees on, and the few messages the ranks exchange
+// This process's part in a data-parallel job, as the training loop sees it: its rank, the stop
+// every rank agrees on, and the few messages the ranks exchange
 // through the rendezvous store (rank 0's epoch results and checkpoint state, every rank's
 // augmenter state). The gradients are averaged natively, inside each step.
 import { native, Native } from '../model/addon'

@@ -112,10 +112,6 @@ impl Group {
         self.rendezvous.world_size
     }
 
-    pub fn backend(&self) -> &str {
-        &self.rendezvous.backend
-    }
-
     pub fn process_group(&self) -> &ProcessGroup {
         &self.process_group
     }
