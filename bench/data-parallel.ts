@@ -4,9 +4,13 @@
 // compute for one process, bench/ddp_torch_ref.py (DistributedDataParallel over Gloo, started by
 // torchrun) for two. Also the all-reduce time per step and its share of the step.
 //   node dist/bench/data-parallel.js [--steps 8] [--rounds 2] [--batch 256]
+// With --world1 [--device cuda]: what a job of one process costs against no job (byol's eager
+// step with and without a world-size-1 group: Gloo on the CPU, NCCL on CUDA), next to PyTorch's
+// step with and without DistributedDataParallel of world size 1, in the same run.
 // byol trains Lightly's example model on random 32x32 images without augmentations (the
 // reference's compute step has none either); its rate is that of the second epoch.
 import { execFileSync, spawn } from 'child_process'
+import net from 'net'
 import path from 'path'
 import { parseArgs } from 'util'
 import { launch } from '../src/distributed/launch'
@@ -19,12 +23,16 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     batch: { type: 'string', default: '256' },
     worker: { type: 'boolean', default: false },
+    world1: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
+    // On a device machine the pack carries the reference in .device/ (scripts/device/pack.sh).
+    reference: { type: 'string' },
   },
 })
 const steps = Number(args.steps)
 const batch = Number(args.batch)
 const root = path.resolve(__dirname, '..', '..')
-const reference = path.resolve(root, '..', 'shared', 'bench', 'byol_torch_ref.py')
+const reference = args.reference ?? path.resolve(root, '..', 'shared', 'bench', 'byol_torch_ref.py')
 const python = '/usr/bin/python3'
 
 interface WorkerResult {
@@ -47,9 +55,15 @@ async function worker(): Promise<void> {
     augmenter: 'none',
     epochs: 2,
     batchSize: batch,
-    device: 'cpu',
+    device: args.device as 'cpu',
+    // Eager steps in every configuration: a job turns CUDA graphs off.
+    cudaGraph: false,
     log: () => {},
-    distributed: process.env.WORLD_SIZE ? { ...distributedFromEnv()!, overlap: process.env.BENCH_OVERLAP !== '0' } : false,
+    distributed: process.env.BENCH_PORT
+      ? { rank: 0, worldSize: 1, masterPort: Number(process.env.BENCH_PORT) }
+      : process.env.WORLD_SIZE
+        ? { ...distributedFromEnv()!, overlap: process.env.BENCH_OVERLAP !== '0' }
+        : false,
   })
   if (Number(process.env.RANK ?? 0) !== 0) return
   const second = result.history[1]
@@ -74,10 +88,12 @@ function lastJson<T>(text: string): T {
   return JSON.parse(line) as T
 }
 
-async function byolAlone(): Promise<WorkerResult> {
-  const out = execFileSync(process.execPath, [__filename, '--worker', '--steps', String(steps), '--batch', String(batch)], {
+/** One byol process; with `port`, as the only rank of a job whose store it hosts there. */
+async function byolAlone(port?: number): Promise<WorkerResult> {
+  const argv = [__filename, '--worker', '--steps', String(steps), '--batch', String(batch), '--device', args.device!]
+  const out = execFileSync(process.execPath, argv, {
     encoding: 'utf8',
-    env: { ...process.env, BYOL_NUM_THREADS: '2', WORLD_SIZE: '' },
+    env: { ...process.env, BYOL_NUM_THREADS: '2', WORLD_SIZE: '', BENCH_PORT: port ? String(port) : '' },
   })
   return lastJson<WorkerResult>(out)
 }
@@ -104,7 +120,8 @@ function torchAlone(): number {
   return lastJson<{ images_per_s: number }>(out).images_per_s
 }
 
-function torchTwo(): Promise<number> {
+/** PyTorch's DistributedDataParallel step with `n` processes of 2/n threads. */
+function torchRanks(n: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       python,
@@ -112,7 +129,7 @@ function torchTwo(): Promise<number> {
         '-m',
         'torch.distributed.run',
         '--nproc_per_node',
-        '2',
+        String(n),
         '--master_port',
         '29731',
         '--redirects',
@@ -126,8 +143,10 @@ function torchTwo(): Promise<number> {
         String(batch),
         '--steps',
         String(steps),
+        '--device',
+        args.device!,
       ],
-      { env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, OMP_NUM_THREADS: String(2 / n) }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let out = ''
     let err = ''
@@ -141,12 +160,41 @@ function torchTwo(): Promise<number> {
 
 const ms = (s?: number) => (s === undefined ? '-' : (s * 1000).toFixed(1))
 
+/** A free TCP port on loopback (for the world-size-1 job's store). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+/** A job of one process against no job: what the process group alone costs a step. */
+async function worldOfOne(): Promise<void> {
+  console.log('| round | byol, no job | byol, job of 1 | byol job / no job | PyTorch, no DDP | PyTorch DDP of 1 | PyTorch DDP / no DDP |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    const none = await byolAlone()
+    const one = await byolAlone(await freePort())
+    const tNone = torchAlone()
+    const tOne = await torchRanks(1)
+    const f = (x: number) => x.toFixed(1)
+    const ratio = (a: number, b: number) => (a / b).toFixed(3)
+    console.log(
+      `| ${round} | ${f(none.imagesPerSecond)} | ${f(one.imagesPerSecond)} | **${ratio(one.imagesPerSecond, none.imagesPerSecond)}** | ${f(tNone)} | ${f(tOne)} | ${ratio(tOne, tNone)} |`,
+    )
+  }
+}
+
 async function main(): Promise<void> {
   if (args.worker) return worker()
   const info = runtimeInfo()
   console.log(
-    `data-parallel benchmark: batch ${batch} (global), ${steps} timed steps, libtorch ${info.libtorch}, ${info.blas.name}, ${new Date().toISOString()}`,
+    `data-parallel benchmark: batch ${batch} (global), ${steps} timed steps, ${args.device}, libtorch ${info.libtorch}, ${info.blas.name}, ${new Date().toISOString()}`,
   )
+  if (args.world1) return worldOfOne()
   console.log(
     '| round | byol 1x2 | byol 2x1 (after backward: the CPU default) | byol 2x1 overlapped | PyTorch 1x2 | PyTorch DDP 2x1 | byol 2x1 / 1x2 | PyTorch 2x1 / 1x2 | byol 2x1 / PyTorch DDP |',
   )
@@ -157,7 +205,7 @@ async function main(): Promise<void> {
     const overlapped = await byolTwo(true)
     const after = await byolTwo(false)
     const tAlone = torchAlone()
-    const tTwo = await torchTwo()
+    const tTwo = await torchRanks(2)
     const f = (x: number) => x.toFixed(1)
     console.log(
       `| ${round} | ${f(alone.imagesPerSecond)} | ${f(after.imagesPerSecond)} | ${f(overlapped.imagesPerSecond)} | ${f(tAlone)} | ${f(tTwo)} | ` +

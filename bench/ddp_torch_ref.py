@@ -38,24 +38,29 @@ def main():
     ap.add_argument("--batch", type=int, default=256, help="global batch")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu (Gloo) or cuda (NCCL, the GPU of LOCAL_RANK)")
     args = ap.parse_args()
 
     spec = importlib.util.spec_from_file_location("byol_torch_ref", args.reference)
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
 
-    dist.init_process_group("gloo")
+    cuda = args.device.startswith("cuda")
+    dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(dev)
+    dist.init_process_group("nccl" if cuda else "gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
     threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    byol = ref.BYOL("imagenet")
-    model = torch.nn.parallel.DistributedDataParallel(Step(byol, ref.ncs))
+    byol = ref.BYOL("imagenet").to(dev)
+    model = torch.nn.parallel.DistributedDataParallel(Step(byol, ref.ncs), device_ids=[dev] if cuda else None)
     opt = torch.optim.SGD([p for p in byol.parameters() if p.requires_grad], lr=0.06)
 
     per_rank = args.batch // world
-    x = torch.from_numpy(ref.load_images("", per_rank)).permute(0, 3, 1, 2).contiguous()
-    g = torch.Generator()
+    x = torch.from_numpy(ref.load_images("", per_rank)).permute(0, 3, 1, 2).contiguous().to(dev)
+    g = torch.Generator(device=dev)
     g.manual_seed(rank)
     v0, v1 = ref.gpu_views(x, 0.0, g), ref.gpu_views(x, 0.2, g)
 
@@ -69,14 +74,19 @@ def main():
             opt.zero_grad(set_to_none=True)
         return loss
 
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(dev)
+        dist.barrier()
+
     steps(args.warmup)
-    dist.barrier()
+    sync()
     t = time.perf_counter()
     loss = steps(args.steps)
-    dist.barrier()
+    sync()
     dt = time.perf_counter() - t
     if rank == 0:
-        out = dict(mode="ddp", world=world, threads=threads, batch=args.batch, steps=args.steps,
+        out = dict(mode="ddp", world=world, threads=threads, device=str(dev), batch=args.batch, steps=args.steps,
                    images_per_s=round(args.batch * args.steps / dt, 1), seconds=round(dt, 3),
                    loss=round(float(loss), 5), torch=torch.__version__)
         print(json.dumps(out), flush=True)

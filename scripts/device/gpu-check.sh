@@ -9,7 +9,9 @@
 #   5. train: the main job (Lightly's BYOL example on CIFAR-10, BYOL_GPU_EPOCHS epochs),
 #   6. headline: cifar10-benchmark, 3x3 stem, batch 512, 200 epochs, kNN every 10 (target:
 #      top-1 >= 0.87 within 5 minutes of wall time),
-#   7. reference: the PyTorch learning-quality reference.
+#   7. reference: the PyTorch learning-quality reference,
+#   8. dataparallel: a world-size-1 NCCL job against no job, byol and PyTorch's
+#      DistributedDataParallel alike (bench/data-parallel.ts --world1 --device cuda).
 # Everything it prints is also written to $OUT/gpu-check.log. Sections: BYOL_GPU_SECTIONS
 # (default: tests speed train).
 set -uo pipefail
@@ -71,5 +73,9 @@ if [[ " $sections " == *" reference "* ]]; then
   step "PyTorch learning-quality reference ($epochs epochs)"
   data
   timeout 300 python3 .device/byol_torch_knn_ref.py --data datasets/cifar10 --epochs "$epochs" --workers 12
+fi
+if [[ " $sections " == *" dataparallel "* ]]; then
+  step "data-parallel: a world-size-1 NCCL job against no job (byol and PyTorch DDP, same call)"
+  timeout 300 node dist/bench/data-parallel.js --world1 --device cuda --steps 20 --rounds 2 --reference .device/byol_torch_ref.py
 fi
 step done

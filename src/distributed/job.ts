@@ -5,8 +5,9 @@
 import { native, Native } from '../model/addon'
 import { checkDistributed, distributedFromEnv, DistributedOptions, ResolvedDistributed } from './options'
 
-/** The job `options.distributed` names, or torchrun's environment describes; undefined for a
- * single process. `false` ignores the environment. */
+/** The job `options.distributed` names (even of one process: its communication then runs, for
+ * measuring what it costs), or the one torchrun's environment describes (undefined when that is a
+ * single process). `false` ignores the environment. */
 export function resolveDistributed(distributed: DistributedOptions | boolean | undefined): ResolvedDistributed | undefined {
   if (distributed === false) return undefined
   const options = distributed === undefined || distributed === true ? distributedFromEnv() : distributed
@@ -15,7 +16,7 @@ export function resolveDistributed(distributed: DistributedOptions | boolean | u
     return undefined
   }
   const resolved = checkDistributed(options)
-  return resolved.worldSize > 1 ? resolved : undefined
+  return resolved.worldSize > 1 || typeof distributed === 'object' ? resolved : undefined
 }
 
 export class DataParallelJob {
