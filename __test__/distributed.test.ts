@@ -7,6 +7,7 @@ import net = require('net')
 import path = require('path')
 import { spawn, spawnSync } from 'child_process'
 import { readCheckpoint, runtimeInfo } from '../src'
+import { resolveDistributed } from '../src/distributed/job'
 import { tmpDir, writeImageFolder } from './data.fixtures'
 import { differingNames, freePort, largestDifference, RankSpec, runRanks, startRanks, WORKER } from './helpers/ranks'
 
@@ -321,4 +322,35 @@ distributedTest('Ctrl-C to byol train --nproc-per-node: every rank stops after t
   })
   t.is(resumed.status, 0, resumed.stderr)
   t.regex(resumed.stderr, /resuming at epoch/)
+})
+
+test('a job comes from torchrun variables of more than one process, or from explicit options of any size', (t) => {
+  const env = { ...process.env }
+  try {
+    delete process.env.WORLD_SIZE
+    t.is(resolveDistributed(undefined), undefined)
+    t.throws(() => resolveDistributed(true), { message: /distributed: true, but WORLD_SIZE is not set/ })
+    Object.assign(process.env, { WORLD_SIZE: '1', RANK: '0' })
+    t.is(resolveDistributed(undefined), undefined, 'torchrun with one process trains alone')
+    Object.assign(process.env, { WORLD_SIZE: '2', RANK: '1' })
+    t.like(resolveDistributed(undefined), { rank: 1, worldSize: 2, masterPort: 29500 })
+    t.is(resolveDistributed(false), undefined)
+    t.like(resolveDistributed({ rank: 0, worldSize: 1, masterPort: 1234 }), { rank: 0, worldSize: 1, masterPort: 1234, masterAddr: '127.0.0.1' })
+  } finally {
+    for (const k of ['WORLD_SIZE', 'RANK']) if (env[k] === undefined) delete process.env[k]
+    Object.assign(process.env, env)
+  }
+})
+
+distributedTest('a job of one process (explicit options) trains exactly as a single process does', async (t) => {
+  const options = { epochs: 1, batchSize: 8, images: 32, augmenter: 'none', optimizer: { momentum: 0.9 } }
+  // `overlap` makes the worker pass explicit distributed options, which join a job even of one.
+  const [one] = await runRanks([{ options: { ...options, overlap: false }, env: { ...ONE_THREAD, WORLD_SIZE: '1', RANK: '0' } }])
+  const alone = await single(options)
+  t.is(one.code, 0, one.stderr)
+  t.is(alone.code, 0, alone.stderr)
+  t.is(one.out!.communication?.steps, 4, 'the job averaged every step')
+  t.is(alone.out!.communication, undefined)
+  t.deepEqual(one.out!.stepLosses, alone.out!.stepLosses)
+  t.deepEqual(differingNames(one.out!.state, alone.out!.state), [])
 })

@@ -30,7 +30,15 @@ async function main(): Promise<void> {
   }
   const training = await native.byolTrainingState(handle)
   ;(training.momentumBuffers ?? []).forEach((b, i) => (state[`momentum/${i}`] = Array.from(b.data as Float32Array)))
-  const out = { stepLosses: result.stepLosses, steps: result.steps, aborted: result.aborted, history: result.history, checkpoint: result.checkpoint, state }
+  const out = {
+    stepLosses: result.stepLosses,
+    steps: result.steps,
+    aborted: result.aborted,
+    history: result.history,
+    checkpoint: result.checkpoint,
+    communication: result.communication,
+    state,
+  }
   // Launchers give every rank the same environment: BYOL_TEST_OUT_PER_RANK appends the rank.
   const file = process.env.BYOL_TEST_OUT_PER_RANK ? `${process.env.BYOL_TEST_OUT}.${process.env.RANK}` : process.env.BYOL_TEST_OUT!
   fs.writeFileSync(file, JSON.stringify(out))

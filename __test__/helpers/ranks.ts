@@ -25,6 +25,8 @@ export interface WorkerOutput {
   aborted: boolean
   history: Array<{ epoch: number; loss: number; knnTop1?: number }>
   checkpoint?: string
+  /** In a job: the steps this rank averaged gradients for. */
+  communication?: { steps: number }
   state: Record<string, number[]>
 }
 
