@@ -10,10 +10,9 @@
 // byol trains Lightly's example model on random 32x32 images without augmentations (the
 // reference's compute step has none either); its rate is that of the second epoch.
 import { execFileSync, spawn } from 'child_process'
-import net from 'net'
 import path from 'path'
 import { parseArgs } from 'util'
-import { launch } from '../src/distributed/launch'
+import { freePort, launch } from '../src/distributed/launch'
 import { distributedFromEnv } from '../src/distributed/options'
 import { runtimeInfo, train } from '../src'
 
@@ -159,17 +158,6 @@ function torchRanks(n: number): Promise<number> {
 }
 
 const ms = (s?: number) => (s === undefined ? '-' : (s * 1000).toFixed(1))
-
-/** A free TCP port on loopback (for the world-size-1 job's store). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
 
 /** A job of one process against no job: what the process group alone costs a step. */
 async function worldOfOne(): Promise<void> {

@@ -2,7 +2,6 @@
 // with torchrun's environment, and collects how each ended and what it wrote.
 import { ChildProcess, spawn } from 'child_process'
 import fs = require('fs')
-import net = require('net')
 import path = require('path')
 import { tmpDir } from '../data.fixtures'
 
@@ -30,17 +29,9 @@ export interface WorkerOutput {
   state: Record<string, number[]>
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { freePort } from '../../src/distributed/launch'
+
+export { freePort }
 
 export interface RankSpec {
   /** train() options for this rank (JSON), `images`: how many tiny class images. */

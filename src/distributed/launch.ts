@@ -98,7 +98,8 @@ function resolveOptions(command: string[], options: LaunchOptions): Resolved {
 }
 
 /** A port nothing listens on now. Another process may take it before rank 0 does; on one machine that is unlikely enough. */
-function freePort(host: string): Promise<number> {
+/** A TCP port on `host` that was free a moment ago (the OS picks it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.unref()
