@@ -86,7 +86,7 @@ export function startRanks(specs: RankSpec[], port: number, options: { timeoutSe
 }
 
 /** Runs ranks to the end. */
-export async function runRanks(specs: RankSpec[], options: { timeoutSeconds?: number; port?: number } = {}): Promise<RankOutcome[]> {
+export async function runRanks(specs: RankSpec[], options: { timeoutSeconds?: number; killAfterSeconds?: number; port?: number } = {}): Promise<RankOutcome[]> {
   const port = options.port ?? (await freePort())
   return Promise.all(startRanks(specs, port, options).map((r) => r.done))
 }

@@ -48,6 +48,51 @@ impl Rendezvous {
     fn connect(&self, is_server: bool, timeout: Duration) -> Result<Store> {
         Store::connect(&self.master_addr, self.master_port, is_server, timeout, &self.prefix())
     }
+
+    /// `error` from a collective or the store during `during`, with what the store says about
+    /// the other ranks: which one reported a failure, or which one's heartbeat stopped.
+    fn explain(&self, error: TorchError, during: &str) -> TorchError {
+        let (rank, world) = (self.rank, self.world_size);
+        let cause = self.diagnose();
+        TorchError::new(format!(
+            "data-parallel training stopped on rank {rank} of {world} during {during}: {cause} ({})",
+            error.message
+        ))
+    }
+
+    fn stopped(&self, cause: &str, during: &str) -> TorchError {
+        let (rank, world) = (self.rank, self.world_size);
+        TorchError::new(format!("data-parallel training stopped on rank {rank} of {world} during {during}: {cause}"))
+    }
+
+    fn diagnose(&self) -> String {
+        // A live store answers at once; one that is gone must not cost the whole timeout again.
+        let store = match self.connect(false, SILENCE.min(self.timeout)) {
+            Ok(s) => s,
+            Err(_) => return format!("{} no longer answers, so rank 0 is gone", self.store_name()),
+        };
+        let others: Vec<usize> = (0..self.world_size).filter(|&r| r != self.rank).collect();
+        for &r in &others {
+            let key = format!("failed/{r}");
+            if store.check(&[&key]).unwrap_or(false) {
+                let message = store.get(&key).map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
+                return format!("rank {r} failed: {message}");
+            }
+        }
+        let before: Vec<i64> = others.iter().map(|r| store.add(&format!("heartbeat/{r}"), 0).unwrap_or(-1)).collect();
+        std::thread::sleep(HEARTBEAT * 4);
+        let gone: Vec<String> = others
+            .iter()
+            .zip(&before)
+            .filter(|(r, b)| store.add(&format!("heartbeat/{r}"), 0).unwrap_or(-1) == **b)
+            .map(|(r, _)| r.to_string())
+            .collect();
+        match gone.len() {
+            0 => "every other rank is alive, so one is stuck or the network between them failed".into(),
+            1 => format!("rank {} is gone (its process exited or its machine is unreachable)", gone[0]),
+            _ => format!("ranks {} are gone (their processes exited or are unreachable)", gone.join(", ")),
+        }
+    }
 }
 
 /// This process's membership of a data-parallel job.
@@ -96,11 +141,9 @@ impl Group {
                 Binding::Address(&address)
             }
         };
-        let process_group =
-            ProcessGroup::new(&store, &r.backend, r.rank, r.world_size, r.timeout, binding).map_err(|e| {
-                TorchError::new(format!("rank {}: building the {} process group failed: {e}", r.rank, r.backend))
-            })?;
-        let heartbeat = Heartbeat::start(r)?;
+        let process_group = ProcessGroup::new(&store, &r.backend, r.rank, r.world_size, r.timeout, binding)
+            .map_err(|e| r.explain(e, &format!("building the {} process group", r.backend)))?;
+        let heartbeat = Heartbeat::start(r).map_err(|e| r.explain(e, "starting its heartbeat"))?;
         Ok(Group { rendezvous, process_group, store: Mutex::new(store), heartbeat })
     }
 
@@ -168,46 +211,11 @@ impl Group {
     /// `error` from a collective or the store during `during`, with what the store says about
     /// the other ranks: which one reported a failure, or which one's heartbeat stopped.
     pub fn explain(&self, error: TorchError, during: &str) -> TorchError {
-        let (rank, world) = (self.rank(), self.world_size());
-        let cause = self.diagnose();
-        TorchError::new(format!(
-            "data-parallel training stopped on rank {rank} of {world} during {during}: {cause} ({})",
-            error.message
-        ))
+        self.rendezvous.explain(error, during)
     }
 
     fn stopped(&self, cause: &str, during: &str) -> TorchError {
-        let (rank, world) = (self.rank(), self.world_size());
-        TorchError::new(format!("data-parallel training stopped on rank {rank} of {world} during {during}: {cause}"))
-    }
-
-    fn diagnose(&self) -> String {
-        // A live store answers at once; one that is gone must not cost the whole timeout again.
-        let store = match self.rendezvous.connect(false, SILENCE.min(self.rendezvous.timeout)) {
-            Ok(s) => s,
-            Err(_) => return format!("{} no longer answers, so rank 0 is gone", self.rendezvous.store_name()),
-        };
-        let others: Vec<usize> = (0..self.world_size()).filter(|&r| r != self.rank()).collect();
-        for &r in &others {
-            let key = format!("failed/{r}");
-            if store.check(&[&key]).unwrap_or(false) {
-                let message = store.get(&key).map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
-                return format!("rank {r} failed: {message}");
-            }
-        }
-        let before: Vec<i64> = others.iter().map(|r| store.add(&format!("heartbeat/{r}"), 0).unwrap_or(-1)).collect();
-        std::thread::sleep(HEARTBEAT * 4);
-        let gone: Vec<String> = others
-            .iter()
-            .zip(&before)
-            .filter(|(r, b)| store.add(&format!("heartbeat/{r}"), 0).unwrap_or(-1) == **b)
-            .map(|(r, _)| r.to_string())
-            .collect();
-        match gone.len() {
-            0 => "every other rank is alive, so one is stuck or the network between them failed".into(),
-            1 => format!("rank {} is gone (its process exited or its machine is unreachable)", gone[0]),
-            _ => format!("ranks {} are gone (their processes exited or are unreachable)", gone.join(", ")),
-        }
+        self.rendezvous.stopped(cause, during)
     }
 }
 
@@ -220,25 +228,27 @@ impl Drop for Group {
 /// Every rank records the world size it was started with; each waits until all ranks have, and
 /// fails at once on a disagreement or a duplicate rank.
 fn check_in(r: &Rendezvous, store: &Store) -> Result<()> {
-    let claims = store.add(&format!("claims/{}", r.rank), 1)?;
+    // A store that breaks now (rank 0 gone while the others join) is explained, not just reported.
+    let broken = |e: TorchError| r.explain(e, "joining the job");
+    let claims = store.add(&format!("claims/{}", r.rank), 1).map_err(broken)?;
     if claims > 1 {
         return Err(TorchError::new(format!(
             "two processes were started as rank {} of this job (RANK must be unique)",
             r.rank
         )));
     }
-    store.set(&format!("world/{}", r.rank), r.world_size.to_string().as_bytes())?;
+    store.set(&format!("world/{}", r.rank), r.world_size.to_string().as_bytes()).map_err(broken)?;
     let deadline = Instant::now() + r.timeout;
     let mut missing: Vec<usize> = (0..r.world_size).collect();
     loop {
         let mut still = Vec::new();
         for &k in &missing {
             let key = format!("world/{k}");
-            if !store.check(&[&key])? {
+            if !store.check(&[&key]).map_err(broken)? {
                 still.push(k);
                 continue;
             }
-            let theirs = String::from_utf8_lossy(&store.get(&key)?).into_owned();
+            let theirs = String::from_utf8_lossy(&store.get(&key).map_err(broken)?).into_owned();
             if theirs != r.world_size.to_string() {
                 return Err(TorchError::new(format!(
                     "the ranks disagree on WORLD_SIZE: rank {k} was started with {theirs}, rank {} with {}",
