@@ -161,6 +161,7 @@ test.serial('npx byol doctor reports libtorch, BLAS (and the fix for a reference
   t.regex(r.stdout, /CUDA graphs\s+(built into the shim|not built)/)
   t.regex(r.stdout, /device 'auto'\s+(cpu|cuda:0)/)
   t.regex(r.stdout, /data-parallel\s+(c10d over gloo|not built)/)
+  t.regex(r.stdout, /JPEG decoding\s+(libjpeg-turbo for uploads|sharp only)/)
   t.regex(r.stdout, /BLAS\s+\S+/)
   t.regex(r.stdout, /oneDNN\s+\d+\.\d+\.\d+, \w+: \S+/)
   const json = JSON.parse(spawnSync(bin, ['doctor', '--json'], { cwd: project, encoding: 'utf8' }).stdout)

@@ -207,6 +207,16 @@ async function buildShim(lt, dir, env = process.env) {
     flags.push('-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO', '-DBYOL_WITH_GLOO')
     if (!lt.includes.includes(glooInclude)) flags.push(`-I${glooInclude}`)
   }
+  // Services decode uploaded JPEGs with the system's libjpeg-turbo (libtch/byol_jpeg.cpp; Debian:
+  // libjpeg-dev); without it they decode with sharp alone.
+  const jpegLib = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) =>
+    exists(path.join(d, 'libjpeg.so')),
+  )
+  const jpegInclude = jpegLib && SYSTEM_INCLUDE_DIRS.find((d) => exists(path.join(d, 'jpeglib.h')))
+  if (jpegInclude) {
+    flags.push('-DBYOL_WITH_JPEG')
+    libs.push('-ljpeg')
+  }
   if (lt.cuda) {
     libs.push('-ltorch_cuda', '-lc10_cuda')
     // PyTorch wheels ship the CUDA runtime under site-packages/nvidia/<cuXY>/lib.
@@ -259,7 +269,15 @@ async function buildShim(lt, dir, env = process.env) {
     fs.copyFileSync(tmp, path.join(dir, `${SHIM}.tmp`))
     fs.renameSync(path.join(dir, `${SHIM}.tmp`), path.join(dir, SHIM))
     const distributed = flags.includes('-DBYOL_WITH_NCCL') ? ['gloo', 'nccl'] : glooInclude ? ['gloo'] : []
-    const info = { foundBy: lt.foundBy, libDir: lt.libDir, version: lt.version, cuda: lt.cuda, distributed, builtAt: new Date().toISOString() }
+    const info = {
+      foundBy: lt.foundBy,
+      libDir: lt.libDir,
+      version: lt.version,
+      cuda: lt.cuda,
+      distributed,
+      jpeg: Boolean(jpegInclude),
+      builtAt: new Date().toISOString(),
+    }
     fs.writeFileSync(path.join(dir, SHIM_INFO), `${JSON.stringify(info, null, 2)}\n`)
     return path.join(dir, SHIM)
   } finally {

@@ -21,6 +21,9 @@ packages+=(python3-onnx)
 # libgloo-dev: the Gloo headers libtorch's c10d process groups need (data-parallel training);
 # libtorch-dev does not pull them in.
 packages+=(libgloo-dev)
+# libjpeg-dev: services decode uploaded JPEGs with libjpeg-turbo, 100x cheaper than sharp's
+# per-call pipeline for small images (crates/torch-sys/libtch/byol_jpeg.cpp).
+packages+=(libjpeg-dev)
 command -v cargo >/dev/null || packages+=(cargo)
 # CI checks the Rust's formatting and lints it (.ci/run): Debian's rustfmt and clippy match its
 # cargo; a rustup toolchain brings its own.

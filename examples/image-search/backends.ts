@@ -1,11 +1,12 @@
 // How the service turns an uploaded image into an embedding. `batch` is the one to deploy; the
-// other two exist for the load test (bench/serve-load.ts), behind the same HTTP shape:
+// other two exist for the load test (bench/serve-load.ts), behind the same HTTP shape and with
+// the embedder's own decoding (libjpeg-turbo for model-sized JPEGs, else sharp on a worker):
 //   batch   byol's micro-batching embedder (createEmbedder)
 //   single  one byol `embed()` call per request
 //   onnx    onnxruntime-node running the exported ONNX backbone, one `run()` per request
 import { createEmbedder, embed, OverloadError, setNumThreads } from '../../src'
 import type { Byol } from '../../src'
-import { decodeInput } from '../../src/serving/decode'
+import { DecodePool } from '../../src/serving/decode-pool'
 import type { ModelSource } from '../../src/serving/load'
 
 export type BackendName = 'batch' | 'single' | 'onnx'
@@ -47,6 +48,7 @@ export async function createBackend(o: BackendOptions): Promise<Backend> {
     }
   }
   const run = name === 'single' ? await singleCalls(o) : await onnxRuntime(o)
+  const decoder = new DecodePool(1)
   let inFlight = 0
   return {
     name,
@@ -55,7 +57,7 @@ export async function createBackend(o: BackendOptions): Promise<Backend> {
       if (inFlight >= maxQueue) throw new OverloadError(maxQueue)
       inFlight++
       try {
-        const pixels = await decodeInput(image, run.imageSize)
+        const pixels = await decoder.decode(image, run.imageSize)
         const started = performance.now()
         const out = await run.forward(pixels)
         o.onBatch?.(1, performance.now() - started)
@@ -67,6 +69,7 @@ export async function createBackend(o: BackendOptions): Promise<Backend> {
     depth: () => inFlight,
     async close() {
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 5))
+      await decoder.close()
     },
   }
 }

@@ -58,6 +58,8 @@ export interface DoctorReport {
   autoDevice?: string
   /** The c10d process-group backends data-parallel training can use (`gloo`, `nccl`). */
   distributed?: string[]
+  /** Model-sized JPEG uploads decode natively with libjpeg-turbo (else with sharp). */
+  jpeg?: boolean
   error?: string
 }
 
@@ -118,6 +120,7 @@ export function doctor(): DoctorReport {
       graphs: info.cudaGraphs,
     }
     report.distributed = info.distributedBackends
+    report.jpeg = info.jpeg
     report.autoDevice = info.cudaAvailable ? 'cuda:0' : 'cpu'
     report.ok = true
   } catch (e) {
@@ -161,6 +164,12 @@ export function formatReport(r: DoctorReport): string {
       r.distributed?.length
         ? `c10d over ${r.distributed.join(', ')} (byol train --nproc-per-node N, or torchrun)`
         : 'not built: no c10d Gloo headers at build time (install libgloo-dev, then: node scripts/install.js --force)',
+    ])
+    rows.push([
+      'JPEG decoding',
+      r.jpeg
+        ? "libjpeg-turbo for uploads at the model's size, sharp for the rest"
+        : 'sharp only: no jpeglib.h at build time (install libjpeg-dev, then: node scripts/install.js --force)',
     ])
     rows.push(["device 'auto'", r.autoDevice ?? '?'])
   }

@@ -67,6 +67,8 @@ export interface RuntimeInfo {
   liveTensors: number
   /** The c10d process-group backends this build can train data-parallel over (`gloo`, `nccl`). */
   distributedBackends: string[]
+  /** The shim decodes JPEGs with the system's libjpeg-turbo (services' uploads); otherwise sharp does. */
+  jpeg: boolean
 }
 
 export interface BlasInfo {
@@ -280,6 +282,15 @@ export declare function similarityTopk(
   queries: NativeTensor,
   options: { k: number; chunk?: number },
 ): Promise<{ indices: NativeTensor; scores: NativeTensor }>
+
+/* Uploaded images (crates/node/src/jpeg.rs) */
+
+/** A JPEG's RGB pixels `[height, width, 3]`, decoded on libuv's pool with libjpeg-turbo; null
+ * when it is not a JPEG of exactly that size with grey, YCbCr or RGB components and no ICC
+ * profile. Rejects with libjpeg's message when the data is damaged or truncated. */
+export declare function decodeJpeg(bytes: Uint8Array, height: number, width: number): Promise<Uint8Array | null>
+/** Whether the shim was built with libjpeg (when not, decodeJpeg always gives null). */
+export declare function jpegAvailable(): boolean
 
 /* View augmentations (crates/node/src/augment.rs) */
 

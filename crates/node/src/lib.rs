@@ -5,6 +5,7 @@ mod config;
 mod dataset;
 mod distributed;
 mod host;
+mod jpeg;
 mod js;
 mod knn;
 mod model;
@@ -73,6 +74,8 @@ const EXPORTS: &[(&str, Function)] = &[
     ("byolKnnEvaluate", knn::evaluate),
     ("knnPredict", knn::predict),
     ("similarityTopk", similarity::topk),
+    ("decodeJpeg", jpeg::decode),
+    ("jpegAvailable", jpeg::available),
 ];
 
 /// The one C entry point for every exported function: `data` carries the Rust function.

@@ -181,3 +181,22 @@ extern "C" {
     ) -> napi_status;
     pub fn napi_release_threadsafe_function(func: napi_threadsafe_function, mode: c_int) -> napi_status;
 }
+
+pub type napi_async_work = *mut c_void;
+pub type napi_async_execute_callback = Option<unsafe extern "C" fn(napi_env, *mut c_void)>;
+pub type napi_async_complete_callback = Option<unsafe extern "C" fn(napi_env, napi_status, *mut c_void)>;
+pub const NAPI_CANCELLED: napi_status = 11;
+
+extern "C" {
+    pub fn napi_create_async_work(
+        env: napi_env,
+        async_resource: napi_value,
+        async_resource_name: napi_value,
+        execute: napi_async_execute_callback,
+        complete: napi_async_complete_callback,
+        data: *mut c_void,
+        result: *mut napi_async_work,
+    ) -> napi_status;
+    pub fn napi_queue_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+    pub fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+}

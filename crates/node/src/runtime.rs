@@ -23,6 +23,7 @@ pub fn runtime_info(env: &Env, _args: &[Value]) -> JsResult<Value> {
     env.set(info, "cudaAvailable", env.boolean(cuda > 0)?)?;
     env.set(info, "cudaGraphs", env.boolean(torch::cuda::cuda_support_built())?)?;
     env.set(info, "distributedBackends", crate::distributed::backends(env, &[])?)?;
+    env.set(info, "jpeg", env.boolean(torch::jpeg::available())?)?;
     env.set(info, "blas", blas_info(env, &[])?)?;
     env.set(info, "onednn", onednn_info(env)?)?;
     env.set(info, "liveTensors", env.number(torch::live_tensors() as f64)?)?;

@@ -138,22 +138,87 @@ unsafe extern "C" fn settle(raw_env: napi_env, _js_callback: napi_value, _contex
     if raw_env.is_null() {
         return; // the environment is being torn down
     }
-    let env = Env(raw_env);
-    let outcome = match task.result {
+    settle_deferred(&Env(raw_env), task.deferred, task.result);
+}
+
+/// Resolves `deferred` with what `result`'s finishing step builds, or rejects it with the error.
+unsafe fn settle_deferred(env: &Env, deferred: napi_deferred, result: Option<JsResult<Finish>>) {
+    let outcome = match result {
         Some(Ok(finish)) => {
-            catch_unwind(AssertUnwindSafe(|| finish(&env))).unwrap_or_else(|payload| Err(panic_message(payload)))
+            catch_unwind(AssertUnwindSafe(|| finish(env))).unwrap_or_else(|payload| Err(panic_message(payload)))
         }
         Some(Err(e)) => Err(e),
         None => Err(JsError::error("the operation was cancelled")),
     };
     match outcome {
         Ok(value) => {
-            napi_resolve_deferred(raw_env, task.deferred, value);
+            napi_resolve_deferred(env.0, deferred, value);
         }
         Err(e) => {
             if let Ok(error) = env.error_value(&e) {
-                napi_reject_deferred(raw_env, task.deferred, error);
+                napi_reject_deferred(env.0, deferred, error);
             }
         }
     }
+}
+
+struct PoolTask {
+    work: Option<Work>,
+    result: Option<JsResult<Finish>>,
+    deferred: napi_deferred,
+    async_work: napi_async_work,
+}
+
+/// Queues `work` on libuv's thread pool and returns a promise for its result, as `spawn` does.
+/// For short work that uses no libtorch (decoding an image): requests then never wait behind a
+/// forward pass on the compute thread, and several decode at once.
+pub fn spawn_on_pool(
+    env: &Env,
+    name: &str,
+    work: impl FnOnce() -> JsResult<Finish> + Send + 'static,
+) -> JsResult<Value> {
+    let mut deferred = null_mut();
+    let mut promise = null_mut();
+    check(unsafe { napi_create_promise(env.0, &mut deferred, &mut promise) })?;
+    let task = Box::into_raw(Box::new(PoolTask {
+        work: Some(Box::new(work)),
+        result: None,
+        deferred,
+        async_work: null_mut(),
+    }));
+    let queued = unsafe {
+        check(napi_create_async_work(
+            env.0,
+            null_mut(),
+            env.string(name)?,
+            Some(execute_on_pool),
+            Some(complete_on_pool),
+            task.cast(),
+            &mut (*task).async_work,
+        ))
+        .and_then(|()| check(napi_queue_async_work(env.0, (*task).async_work)))
+    };
+    if let Err(e) = queued {
+        let task = unsafe { Box::from_raw(task) };
+        if !task.async_work.is_null() {
+            unsafe { napi_delete_async_work(env.0, task.async_work) };
+        }
+        return Err(e);
+    }
+    Ok(promise)
+}
+
+/// Runs on a libuv pool thread: no Node-API calls here.
+unsafe extern "C" fn execute_on_pool(_env: napi_env, data: *mut c_void) {
+    let task = &mut *(data as *mut PoolTask);
+    let work = task.work.take().expect("a task runs once");
+    task.result = Some(catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| Err(panic_message(payload))));
+}
+
+/// Runs on the JavaScript thread once the work is done (or cancelled).
+unsafe extern "C" fn complete_on_pool(raw_env: napi_env, status: napi_status, data: *mut c_void) {
+    let task = Box::from_raw(data as *mut PoolTask);
+    napi_delete_async_work(raw_env, task.async_work);
+    let result = if status == NAPI_CANCELLED { None } else { task.result };
+    settle_deferred(&Env(raw_env), task.deferred, result);
 }

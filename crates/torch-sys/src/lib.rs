@@ -17,6 +17,8 @@ mod dist;
 pub use dist::*;
 mod platform;
 pub use platform::*;
+mod jpeg;
+pub use jpeg::*;
 
 #[repr(C)]
 pub struct bt_tensor_s {

@@ -9,6 +9,7 @@ pub mod distributed;
 mod error;
 mod generator;
 mod grad;
+pub mod jpeg;
 mod knn;
 pub mod nn;
 pub mod optim;
