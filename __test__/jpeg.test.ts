@@ -7,6 +7,8 @@ import fs = require('fs')
 import path = require('path')
 import { InvalidImageError } from '../src'
 import { native } from '../src/model/addon'
+import { decodeImage } from '../src/data/decode-image'
+import { decodeFiles } from '../src/data/folder'
 import { decodeInput } from '../src/serving/decode'
 import { DecodePool } from '../src/serving/decode-pool'
 import { classImages, tmpDir } from './data.fixtures'
@@ -88,7 +90,7 @@ test('the shim has libjpeg wherever its headers are installed', (t) => {
   }
 })
 
-;(available ? test : test.skip)('damaged JPEGs are refused, also where libjpeg only warns (a truncated file)', async (t) => {
+;(available ? test : test.skip)('damaged JPEGs are refused natively, also where libjpeg only warns; sharp then names the damage', async (t) => {
   const good = await encode(32, 32, 3, {}, 6)
   const pool = new DecodePool(1)
   try {
@@ -100,8 +102,7 @@ test('the shim has libjpeg wherever its headers are installed', (t) => {
       ['markers only', good.subarray(0, 4), /./],
     ] as const) {
       await t.throwsAsync(native.decodeJpeg(bytes, 32, 32), { message }, name)
-      const e = await t.throwsAsync(pool.decode(bytes, 32), { instanceOf: InvalidImageError }, name)
-      t.regex(e!.message, new RegExp(`^cannot decode ${bytes.length}-byte image: the image data is damaged or truncated \\(`), name)
+      await t.throwsAsync(pool.decode(bytes, 32), { instanceOf: InvalidImageError, message: new RegExp(`^cannot decode ${bytes.length}-byte image: `) }, name)
     }
   } finally {
     await pool.close()
@@ -109,4 +110,22 @@ test('the shim has libjpeg wherever its headers are installed', (t) => {
   // Arguments are checked before anything is queued.
   t.throws(() => native.decodeJpeg(good, 0, 32), { instanceOf: RangeError, message: /height must be an integer in \[1, 4096\]/ })
   t.throws(() => native.decodeJpeg('x' as unknown as Uint8Array, 32, 32), { instanceOf: TypeError })
+})
+
+;(available ? test : test.skip)('an image folder of JPEGs decodes to the same pixels as with sharp alone', async (t) => {
+  const dir = tmpDir('jpeg-folder')
+  const files: string[] = []
+  for (const [i, [w, h, options]] of (
+    [
+      [32, 32, {}],
+      [32, 32, { progressive: true }],
+      [40, 30, {}],
+    ] as const
+  ).entries()) {
+    files.push(path.join(dir, `${i}.jpg`))
+    fs.writeFileSync(files[i], await encode(w, h, 3, options, 10 + i))
+  }
+  const { data } = await decodeFiles(files, { imageSize: 32 })
+  const reference = Buffer.concat(await Promise.all(files.map((f) => decodeImage(f, 32, 32))))
+  t.true(Buffer.from(data).equals(reference))
 })

@@ -9,6 +9,7 @@ import path = require('path')
 import { asBytes, removeStaleTemporaryFiles, writeFileAtomic } from '../files/atomic-write'
 import { Dataset, fromFile, fromImages, SkippedImage } from './dataset'
 import { decodeImage } from './decode-image'
+import { decodeJpegFileNatively } from './native-jpeg'
 
 export { decodeImage }
 
@@ -244,7 +245,7 @@ async function decodeAll(
   await mapLimit(listing.files, options.concurrency ?? 16, async (rel, i) => {
     const file = path.join(listing.root, rel)
     try {
-      pixels.set(asBytes(await decodeImage(file, h, w)), i * imageBytes)
+      pixels.set((await decodeJpegFileNatively(file, h, w)) ?? asBytes(await decodeImage(file, h, w)), i * imageBytes)
       ok[i] = 1
     } catch (e) {
       const message = (e as Error).message.split('\n')[0]
@@ -343,7 +344,7 @@ export async function decodeFiles(
   const data = new Uint8Array(files.length * h * w * 3)
   await mapLimit(files, options.concurrency ?? 16, async (file, i) => {
     try {
-      data.set(asBytes(await decodeImage(file, h, w)), i * h * w * 3)
+      data.set((await decodeJpegFileNatively(file, h, w)) ?? asBytes(await decodeImage(file, h, w)), i * h * w * 3)
     } catch (e) {
       throw new Error(`cannot decode ${file}: ${(e as Error).message.split('\n')[0]}`)
     }

@@ -5,7 +5,7 @@
 // Workers are unref'd: a forgotten embedder never keeps a process alive.
 import path = require('path')
 import { Worker } from 'worker_threads'
-import { native } from '../model/addon'
+import { decodeJpegNatively } from '../data/native-jpeg'
 import { decodeInput, ImageInput } from './decode'
 import type { DecodeReply, DecodeRequest } from './decode-worker'
 import { InvalidImageError } from './errors'
@@ -21,8 +21,6 @@ export class DecodePool {
   private load: number[] = []
   private readonly pending = new Map<number, Pending>()
   private next = 0
-  /** The addon was built with libjpeg (`runtimeInfo().jpeg`). */
-  private readonly nativeJpeg = native.jpegAvailable()
 
   /** `threads` workers, started on the first image that needs one. */
   constructor(private readonly threads: number) {}
@@ -41,16 +39,8 @@ export class DecodePool {
 
   /** An image's RGB pixels at `size` x `size`: JPEGs of that size natively, the rest with sharp. */
   async decode(input: ImageInput, size: number): Promise<Uint8Array> {
-    if (this.nativeJpeg && input instanceof Uint8Array && isJpeg(input)) {
-      let pixels: Uint8Array | null
-      try {
-        pixels = await native.decodeJpeg(input, size, size)
-      } catch (e) {
-        throw new InvalidImageError(`cannot decode ${input.length}-byte image: the image data is damaged or truncated (${(e as Error).message})`)
-      }
-      if (pixels) return pixels
-    }
-    return this.decodeWithSharp(input, size)
+    const fast = input instanceof Uint8Array ? await decodeJpegNatively(input, size, size) : undefined
+    return fast ?? this.decodeWithSharp(input, size)
   }
 
   /** On a worker; raw pixels already at `size` need no decoding and stay on this thread. */
@@ -95,9 +85,4 @@ export class DecodePool {
       p.reject(e)
     }
   }
-}
-
-/** JPEG's start-of-image marker followed by another marker. */
-function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff
 }
