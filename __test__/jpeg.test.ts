@@ -128,4 +128,8 @@ test('the shim has libjpeg wherever its headers are installed', (t) => {
   const { data } = await decodeFiles(files, { imageSize: 32 })
   const reference = Buffer.concat(await Promise.all(files.map((f) => decodeImage(f, 32, 32))))
   t.true(Buffer.from(data).equals(reference))
+  t.truthy(await native.decodeJpegFile(files[0], 32, 32), 'decoded natively')
+  t.is(await native.decodeJpegFile(files[2], 32, 32), null, 'another size is left to sharp')
+  // A file that cannot be read is left to sharp too, which names the reason.
+  t.is(await native.decodeJpegFile(path.join(dir, 'missing.jpg'), 32, 32), null)
 })

@@ -289,6 +289,8 @@ export declare function similarityTopk(
  * when it is not a JPEG of exactly that size with grey, YCbCr or RGB components and no ICC
  * profile. Rejects with libjpeg's message when the data is damaged or truncated. */
 export declare function decodeJpeg(bytes: Uint8Array, height: number, width: number): Promise<Uint8Array | null>
+/** decodeJpeg of a file, read on the pool thread too; null also when the file cannot be read. */
+export declare function decodeJpegFile(path: string, height: number, width: number): Promise<Uint8Array | null>
 /** Whether the shim was built with libjpeg (when not, decodeJpeg always gives null). */
 export declare function jpegAvailable(): boolean
 

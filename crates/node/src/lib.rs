@@ -75,6 +75,7 @@ const EXPORTS: &[(&str, Function)] = &[
     ("knnPredict", knn::predict),
     ("similarityTopk", similarity::topk),
     ("decodeJpeg", jpeg::decode),
+    ("decodeJpegFile", jpeg::decode_file),
     ("jpegAvailable", jpeg::available),
 ];
 
