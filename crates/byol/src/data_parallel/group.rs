@@ -65,20 +65,40 @@ impl Rendezvous {
         TorchError::new(format!("data-parallel training stopped on rank {rank} of {world} during {during}: {cause}"))
     }
 
+    /// Like `explain`, while the ranks join: no heartbeats run yet, so only a store that no longer
+    /// answers or a rank that reported a failure is a cause; otherwise the error stands alone.
+    fn explain_joining(&self, error: TorchError, during: &str) -> TorchError {
+        let cause = match self.connect(false, SILENCE.min(self.timeout)) {
+            Err(_) => Some(format!("{} no longer answers, so rank 0 is gone", self.store_name())),
+            Ok(store) => self.reported_failure(&store),
+        };
+        match cause {
+            Some(cause) => self.stopped(&format!("{cause} ({})", error.message), during),
+            None => TorchError::new(format!("rank {}: {during} failed: {}", self.rank, error.message)),
+        }
+    }
+
+    /// The first other rank that reported a failure, with its message.
+    fn reported_failure(&self, store: &Store) -> Option<String> {
+        (0..self.world_size).filter(|&r| r != self.rank).find_map(|r| {
+            let key = format!("failed/{r}");
+            store.check(&[&key]).unwrap_or(false).then(|| {
+                let message = store.get(&key).map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
+                format!("rank {r} failed: {message}")
+            })
+        })
+    }
+
     fn diagnose(&self) -> String {
         // A live store answers at once; one that is gone must not cost the whole timeout again.
         let store = match self.connect(false, SILENCE.min(self.timeout)) {
             Ok(s) => s,
             Err(_) => return format!("{} no longer answers, so rank 0 is gone", self.store_name()),
         };
-        let others: Vec<usize> = (0..self.world_size).filter(|&r| r != self.rank).collect();
-        for &r in &others {
-            let key = format!("failed/{r}");
-            if store.check(&[&key]).unwrap_or(false) {
-                let message = store.get(&key).map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
-                return format!("rank {r} failed: {message}");
-            }
+        if let Some(failure) = self.reported_failure(&store) {
+            return failure;
         }
+        let others: Vec<usize> = (0..self.world_size).filter(|&r| r != self.rank).collect();
         let before: Vec<i64> = others.iter().map(|r| store.add(&format!("heartbeat/{r}"), 0).unwrap_or(-1)).collect();
         std::thread::sleep(HEARTBEAT * 4);
         let gone: Vec<String> = others
@@ -142,8 +162,8 @@ impl Group {
             }
         };
         let process_group = ProcessGroup::new(&store, &r.backend, r.rank, r.world_size, r.timeout, binding)
-            .map_err(|e| r.explain(e, &format!("building the {} process group", r.backend)))?;
-        let heartbeat = Heartbeat::start(r).map_err(|e| r.explain(e, "starting its heartbeat"))?;
+            .map_err(|e| r.explain_joining(e, &format!("building the {} process group", r.backend)))?;
+        let heartbeat = Heartbeat::start(r).map_err(|e| r.explain_joining(e, "starting its heartbeat"))?;
         Ok(Group { rendezvous, process_group, store: Mutex::new(store), heartbeat })
     }
 
@@ -229,7 +249,7 @@ impl Drop for Group {
 /// fails at once on a disagreement or a duplicate rank.
 fn check_in(r: &Rendezvous, store: &Store) -> Result<()> {
     // A store that breaks now (rank 0 gone while the others join) is explained, not just reported.
-    let broken = |e: TorchError| r.explain(e, "joining the job");
+    let broken = |e: TorchError| r.explain_joining(e, "joining the job");
     let claims = store.add(&format!("claims/{}", r.rank), 1).map_err(broken)?;
     if claims > 1 {
         return Err(TorchError::new(format!(
