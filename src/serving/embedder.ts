@@ -1,6 +1,6 @@
-// A micro-batching embedder for services: concurrent `embed` calls are decoded on libuv's pool,
-// gathered in arrival order into batches of at most `maxBatchSize` (waiting at most `maxDelayMs`
-// for more), and each batch runs as one forward pass on the native compute thread. One batch is
+// A micro-batching embedder for services: concurrent `embed` calls are decoded on libuv's pool
+// (decode-pool.ts), gathered in arrival order into batches of at most `maxBatchSize` (waiting at
+// most `maxDelayMs` for more), and each batch runs as one forward pass on the native compute thread. One batch is
 // in flight at a time; the next one gathers meanwhile, so batches grow with the load.
 import { modelHandle } from '../model/byol-handle'
 import type { Byol } from '../model/byol'
@@ -21,8 +21,10 @@ export interface EmbedderOptions extends ModelSource {
   imageSize?: number
   /** L2-normalise every embedding (default false). */
   normalize?: boolean
-  /** Worker threads that decode images (default 1); 0 decodes from the calling thread (sharp
-   * still decodes on libuv's pool, but its per-call JavaScript then runs on the event loop). */
+  /** Worker threads that decode with sharp the images libjpeg-turbo does not take (JPEGs at the
+   * model's size decode natively on libuv's pool either way; default 1). 0 calls sharp from the
+   * calling thread: it still decodes on libuv's pool, but its per-call JavaScript then runs on
+   * the event loop. */
   decodeThreads?: number
   /** Called after every batch: its size and how long its forward pass took. */
   onBatch?: (size: number, ms: number) => void
