@@ -1,7 +1,8 @@
 // A micro-batching embedder for services: concurrent `embed` calls are decoded on libuv's pool
 // (decode-pool.ts), gathered in arrival order into batches of at most `maxBatchSize` (waiting at
-// most `maxDelayMs` for more), and each batch runs as one forward pass on the native compute thread. One batch is
-// in flight at a time; the next one gathers meanwhile, so batches grow with the load.
+// most `maxDelayMs` for more), and each batch runs as one forward pass on the native compute
+// thread. One batch is in flight at a time; the next one gathers meanwhile, so batches grow with
+// the load.
 import { modelHandle } from '../model/byol-handle'
 import type { Byol } from '../model/byol'
 import { native } from '../model/addon'
