@@ -225,6 +225,12 @@ async function writeCache(file: string, header: CacheHeader, pixels: Uint8Array)
   await writeFileAtomic(file, [asBytes(prefix), pixels])
 }
 
+/** One file's RGB pixels at `h` x `w`: a JPEG of that size with libjpeg-turbo, anything else (or a
+ * JPEG it refuses, which sharp then names) with sharp. */
+async function decodeFile(file: string, h: number, w: number): Promise<Uint8Array> {
+  return (await decodeJpegFileNatively(file, h, w)) ?? asBytes(await decodeImage(file, h, w))
+}
+
 /** Decodes every image of a listing into one `[N, h, w, 3]` buffer (in listing order). */
 async function decodeAll(
   listing: Listing,
@@ -245,7 +251,7 @@ async function decodeAll(
   await mapLimit(listing.files, options.concurrency ?? 16, async (rel, i) => {
     const file = path.join(listing.root, rel)
     try {
-      pixels.set((await decodeJpegFileNatively(file, h, w)) ?? asBytes(await decodeImage(file, h, w)), i * imageBytes)
+      pixels.set(await decodeFile(file, h, w), i * imageBytes)
       ok[i] = 1
     } catch (e) {
       const message = (e as Error).message.split('\n')[0]
@@ -344,7 +350,7 @@ export async function decodeFiles(
   const data = new Uint8Array(files.length * h * w * 3)
   await mapLimit(files, options.concurrency ?? 16, async (file, i) => {
     try {
-      data.set((await decodeJpegFileNatively(file, h, w)) ?? asBytes(await decodeImage(file, h, w)), i * h * w * 3)
+      data.set(await decodeFile(file, h, w), i * h * w * 3)
     } catch (e) {
       throw new Error(`cannot decode ${file}: ${(e as Error).message.split('\n')[0]}`)
     }

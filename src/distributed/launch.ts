@@ -97,8 +97,8 @@ function resolveOptions(command: string[], options: LaunchOptions): Resolved {
   }
 }
 
-/** A port nothing listens on now. Another process may take it before rank 0 does; on one machine that is unlikely enough. */
-/** A TCP port on `host` that was free a moment ago (the OS picks it). */
+/** A TCP port on `host` that was free a moment ago (the OS picks it). Another process may take it
+ * before rank 0 does; on one machine that is unlikely enough. */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()

@@ -6,7 +6,7 @@
 import path = require('path')
 import { Worker } from 'worker_threads'
 import { decodeJpegNatively } from '../data/native-jpeg'
-import { decodeInput, ImageInput } from './decode'
+import { decodeInput, ImageInput, isRaw } from './decode'
 import type { DecodeReply, DecodeRequest } from './decode-worker'
 import { InvalidImageError } from './errors'
 
@@ -45,7 +45,7 @@ export class DecodePool {
 
   /** On a worker; raw pixels already at `size` need no decoding and stay on this thread. */
   private decodeWithSharp(input: ImageInput, size: number): Promise<Uint8Array> {
-    const raw = typeof input === 'object' && !(input instanceof Uint8Array) && input !== null && 'shape' in input
+    const raw = isRaw(input)
     if (this.threads === 0 || (raw && input.shape[0] === size && input.shape[1] === size)) return decodeInput(input, size)
     if (this.workers.length === 0) this.start()
     const id = this.next++

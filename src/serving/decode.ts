@@ -14,7 +14,7 @@ export interface RawImage {
 /** A file path, an encoded image (JPEG, PNG, WebP, ...), or raw uint8 RGB pixels. */
 export type ImageInput = string | Buffer | Uint8Array | RawImage
 
-function isRaw(input: ImageInput): input is RawImage {
+export function isRaw(input: ImageInput): input is RawImage {
   return typeof input === 'object' && !(input instanceof Uint8Array) && input !== null && 'shape' in input
 }
 
