@@ -7,7 +7,8 @@ use crate::js::{Env, JsError, JsResult, Value};
 use crate::napi::NAPI_UINT8_ARRAY;
 use crate::task::{finish, spawn_on_pool, Finish};
 
-/// The largest side decoded here: services decode model-sized images, never photos.
+/// The largest side decoded here: images at a model's input size, never photos (those need
+/// resizing, which sharp does).
 const MAX_SIDE: f64 = 4096.0;
 
 pub fn decode(env: &Env, args: &[Value]) -> JsResult<Value> {

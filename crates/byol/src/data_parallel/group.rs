@@ -68,8 +68,8 @@ impl Rendezvous {
     /// Like `explain`, while the ranks join: no heartbeats run yet, so only a store that no longer
     /// answers or a rank that reported a failure is a cause; otherwise the error stands alone.
     fn explain_joining(&self, error: TorchError, during: &str) -> TorchError {
-        let cause = match self.connect(false, SILENCE.min(self.timeout)) {
-            Err(_) => Some(format!("{} no longer answers, so rank 0 is gone", self.store_name())),
+        let cause = match self.store_or_cause() {
+            Err(gone) => Some(gone),
             Ok(store) => self.reported_failure(&store),
         };
         match cause {
@@ -89,11 +89,17 @@ impl Rendezvous {
         })
     }
 
+    /// A fresh connection to the store, or why there is none. A live store answers at once; one
+    /// that is gone must not cost the whole timeout again.
+    fn store_or_cause(&self) -> std::result::Result<Store, String> {
+        self.connect(false, SILENCE.min(self.timeout))
+            .map_err(|_| format!("{} no longer answers, so rank 0 is gone", self.store_name()))
+    }
+
     fn diagnose(&self) -> String {
-        // A live store answers at once; one that is gone must not cost the whole timeout again.
-        let store = match self.connect(false, SILENCE.min(self.timeout)) {
+        let store = match self.store_or_cause() {
             Ok(s) => s,
-            Err(_) => return format!("{} no longer answers, so rank 0 is gone", self.store_name()),
+            Err(gone) => return gone,
         };
         if let Some(failure) = self.reported_failure(&store) {
             return failure;

@@ -55,6 +55,8 @@ unsafe extern "C" fn call_hook(data: *mut std::ffi::c_void, grad: sys::bt_tensor
 impl Tensor {
     /// Calls `f` with every gradient computed for this tensor, on the thread running backward.
     pub fn register_grad_hook(&self, f: impl Fn(&Tensor) + Send + 'static) -> Result<GradHook> {
+        // Taken first: once the hook is registered, nothing may fail before it has its GradHook.
+        let tensor = self.alias()?;
         let f: *mut HookFn = Box::into_raw(Box::new(Box::new(f)));
         let mut handle = 0;
         let registered =
@@ -63,7 +65,7 @@ impl Tensor {
             drop(unsafe { Box::from_raw(f) });
             return Err(e);
         }
-        Ok(GradHook { tensor: self.alias()?, handle, f })
+        Ok(GradHook { tensor, handle, f })
     }
 }
 
