@@ -40,10 +40,12 @@ async function sharpAlone(files: string[]): Promise<Uint8Array> {
   return out
 }
 
-async function seconds<T>(f: () => Promise<T>): Promise<[number, T]> {
-  const started = performance.now()
+/** Wall seconds and CPU seconds (every thread of this process: libuv's pool included) of `f`. */
+async function timed<T>(f: () => Promise<T>): Promise<{ seconds: number; cpuSeconds: number; value: T }> {
+  const [started, cpu] = [performance.now(), process.cpuUsage()]
   const value = await f()
-  return [(performance.now() - started) / 1000, value]
+  const used = process.cpuUsage(cpu)
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, value }
 }
 
 async function main(): Promise<void> {
@@ -52,16 +54,24 @@ async function main(): Promise<void> {
   const files = listFiles(dir).sort()
   const list = path.join(scratch, 'files.txt')
   fs.writeFileSync(list, files.join('\n'))
+  const perImage = (cpuSeconds: number) => ((cpuSeconds / files.length) * 1e6).toFixed(0)
   console.log(`decode-folder: ${files.length} files under ${dir}; ${os.cpus().length} CPUs (${os.cpus()[0].model}); native JPEG: ${runtimeInfo().jpeg}`)
-  console.log('| round | byol decodeFiles s | sharp alone s | PyTorch (PIL, ImageFolder loader) s | byol vs PyTorch | byol vs sharp | identical to sharp |')
+  console.log('Wall seconds for all files; CPU microseconds per image (all threads) in parentheses.')
+  console.log(
+    '| round | byol decodeFiles s (CPU us) | sharp alone s (CPU us) | PyTorch (PIL, ImageFolder loader) s (CPU us) | byol vs PyTorch | byol vs sharp | identical to sharp |',
+  )
   console.log('|---:|---:|---:|---:|---:|---:|---|')
   for (let round = 1; round <= Number(args.rounds); round++) {
-    const [byol, { data }] = await seconds(() => decodeFiles(files, { imageSize: 32 }))
-    const [alone, reference] = await seconds(() => sharpAlone(files))
-    const pil = JSON.parse(execFileSync('/usr/bin/python3', [path.join(root, 'bench', 'decode_pil_ref.py'), list], { encoding: 'utf8' })) as { seconds: number }
-    const same = Buffer.from(data).equals(Buffer.from(reference))
+    const byol = await timed(() => decodeFiles(files, { imageSize: 32 }))
+    const alone = await timed(() => sharpAlone(files))
+    const pil = JSON.parse(execFileSync('/usr/bin/python3', [path.join(root, 'bench', 'decode_pil_ref.py'), list], { encoding: 'utf8' })) as {
+      seconds: number
+      cpuSeconds: number
+    }
+    const same = Buffer.from(byol.value.data).equals(Buffer.from(alone.value))
     console.log(
-      `| ${round} | ${byol.toFixed(2)} | ${alone.toFixed(2)} | ${pil.seconds.toFixed(2)} | ${(pil.seconds / byol).toFixed(2)}x | ${(alone / byol).toFixed(2)}x | ${same} |`,
+      `| ${round} | ${byol.seconds.toFixed(2)} (${perImage(byol.cpuSeconds)}) | ${alone.seconds.toFixed(2)} (${perImage(alone.cpuSeconds)}) | ` +
+        `${pil.seconds.toFixed(2)} (${perImage(pil.cpuSeconds)}) | ${(pil.seconds / byol.seconds).toFixed(2)}x | ${(alone.seconds / byol.seconds).toFixed(2)}x | ${same} |`,
     )
   }
   fs.rmSync(scratch, { recursive: true, force: true })
