@@ -138,6 +138,9 @@ bt_error bt_broadcast_(bt_process_group pg, const bt_tensor *ts, size_t n, int r
     for (size_t i = 0; i < n; ++i) {
       std::vector<at::Tensor> one{ts[i]->t};
       pg->pg->broadcast(one, opts)->wait();
+      // The collective wrote the storage behind autograd's back: count it as an in-place write,
+      // so copies derived from the old values (packed inference weights) are rebuilt.
+      ts[i]->t.unsafeGetTensorImpl()->bump_version();
     }
   })
 }

@@ -58,6 +58,8 @@ bt_error bt_cuda_synchronize(int index) {
   PROTECT(at::detail::getCUDAHooks().deviceSynchronize(index))
 }
 
+bt_error bt_grad_mode_enabled(int *out) { PROTECT(*out = c10::GradMode::is_enabled() ? 1 : 0) }
+
 bt_error bt_grad_mode_set(int enabled, int *previous) {
   PROTECT({
     *previous = c10::GradMode::is_enabled() ? 1 : 0;

@@ -35,6 +35,7 @@ bt_error bt_set_num_threads(int n);
 bt_error bt_cuda_device_count(int *out);
 bt_error bt_cuda_synchronize(int index);
 bt_error bt_grad_mode_set(int enabled, int *previous);
+bt_error bt_grad_mode_enabled(int *out);
 
 /* generators */
 bt_error bt_generator_new(uint64_t seed, int device_type, int device_index, bt_generator *out);

@@ -88,6 +88,10 @@ bt_error bt_autocast_exit(int device_type, int previous) {
   })
 }
 
+bt_error bt_autocast_is_enabled(int device_type, int *out) {
+  PROTECT(*out = autocast_enabled(autocast_device(device_type)) ? 1 : 0)
+}
+
 bt_error bt_contiguous_as(bt_tensor t, int format, bt_tensor *out) {
   OUT(t->t.contiguous(memory_format(format)))
 }
@@ -97,6 +101,9 @@ bt_error bt_tensor_set_data(bt_tensor t, bt_tensor src) {
     bt::require(t->t.sizes() == src->t.sizes(),
                 "set_data: shapes differ: " + bt::shape_of(t->t) + " and " + bt::shape_of(src->t));
     t->t.set_data(src->t);
+    // set_data keeps the version counter; bumping it tells copies derived from the old storage
+    // (packed inference weights) that they are stale.
+    t->t.unsafeGetTensorImpl()->bump_version();
   })
 }
 

@@ -21,6 +21,8 @@ enum { BT_CONTIGUOUS = 0, BT_CHANNELS_LAST = 1 };
 bt_error bt_autocast_enter(int device_type, int dtype, int *previous);
 /* Leaves autocast: restores `previous` and drops the cast cache when the outermost region ends. */
 bt_error bt_autocast_exit(int device_type, int previous);
+/* Whether autocast is on for `device_type` on this thread. */
+bt_error bt_autocast_is_enabled(int device_type, int *out);
 
 /* A copy in `memory_format` (or the tensor itself when it already is). */
 bt_error bt_contiguous_as(bt_tensor t, int memory_format, bt_tensor *out);

@@ -19,6 +19,8 @@ mod platform;
 pub use platform::*;
 mod jpeg;
 pub use jpeg::*;
+mod onednn;
+pub use onednn::*;
 
 #[repr(C)]
 pub struct bt_tensor_s {
@@ -53,6 +55,7 @@ extern "C" {
     pub fn bt_cuda_device_count(out: *mut c_int) -> bt_error;
     pub fn bt_cuda_synchronize(index: c_int) -> bt_error;
     pub fn bt_grad_mode_set(enabled: c_int, previous: *mut c_int) -> bt_error;
+    pub fn bt_grad_mode_enabled(out: *mut c_int) -> bt_error;
 
     pub fn bt_generator_new(seed: u64, device_type: c_int, device_index: c_int, out: *mut bt_generator) -> bt_error;
     pub fn bt_generator_free(g: bt_generator);

@@ -53,6 +53,13 @@ pub fn autocast<T>(device: Device, kind: Option<Kind>, f: impl FnOnce() -> Resul
     f()
 }
 
+/// Whether autocast is on for `device`'s type on this thread.
+pub fn autocast_enabled(device: Device) -> Result<bool> {
+    let mut out = 0;
+    check(unsafe { sys::bt_autocast_is_enabled(device.raw().0, &mut out) })?;
+    Ok(out != 0)
+}
+
 /// cuDNN's autotuner: picks the fastest convolution algorithm per shape on first use
 /// (`torch.backends.cudnn.benchmark = True`).
 pub fn set_cudnn_benchmark(enabled: bool) -> Result<()> {

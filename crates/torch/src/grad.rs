@@ -27,3 +27,10 @@ pub fn no_grad<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     let _guard = NoGradGuard::new()?;
     f()
 }
+
+/// Whether operations on this thread record gradients now.
+pub fn grad_enabled() -> Result<bool> {
+    let mut out = 0;
+    check(unsafe { sys::bt_grad_mode_enabled(&mut out) })?;
+    Ok(out != 0)
+}

@@ -18,11 +18,11 @@ mod runtime;
 mod store;
 mod tensor;
 
-pub use amp::{autocast, set_cudnn_benchmark, set_cudnn_deterministic, Autocast, MemoryFormat};
+pub use amp::{autocast, autocast_enabled, set_cudnn_benchmark, set_cudnn_deterministic, Autocast, MemoryFormat};
 pub use device::{Device, Kind};
 pub use error::{Result, TorchError};
 pub use generator::Generator;
-pub use grad::{no_grad, NoGradGuard};
+pub use grad::{grad_enabled, no_grad, NoGradGuard};
 pub use knn::{knn_classify, KnnParams};
 pub use platform::{blas, onednn_isa, BlasInfo, OnednnIsa};
 pub use runtime::{
@@ -30,4 +30,4 @@ pub use runtime::{
     set_thread_local_threads, version,
 };
 pub use store::{Entry, ParamStore, Path, Role};
-pub use tensor::{foreach, GradHook, ImageLayout, Padding, SamplePadding, Sampling, Tensor};
+pub use tensor::{foreach, onednn_available, GradHook, ImageLayout, Padding, SamplePadding, Sampling, Tensor};

@@ -11,6 +11,7 @@ mod create;
 pub mod foreach;
 mod image;
 mod nn;
+mod onednn;
 mod pointwise;
 mod properties;
 mod reduce;
@@ -19,6 +20,7 @@ mod shape;
 pub use autograd::GradHook;
 pub use image::ImageLayout;
 pub use nn::{Padding, SamplePadding, Sampling};
+pub use onednn::onednn_available;
 
 /// An owning handle to a libtorch tensor. Dropping it releases the handle; storage is shared
 /// between aliases exactly as `at::Tensor` copies share it.

@@ -1,6 +1,10 @@
 //! ResNet-18 with torchvision's layout and parameter names, so weights move between the two.
+mod folded;
+
+use folded::FoldedResNet18;
+use std::cell::RefCell;
 use torch::nn::{BatchNorm, Conv2d, Mode};
-use torch::{Path, Result, Tensor, TorchError};
+use torch::{Device, Kind, Path, Result, Tensor, TorchError};
 
 /// The first layers of the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +72,10 @@ pub struct ResNet18 {
     bn1: BatchNorm,
     layers: Vec<Vec<BasicBlock>>,
     features: i64,
+    /// The folded copy that evaluation on the CPU runs, with the version of every tensor it was
+    /// folded from: any in-place write to one (a training step, loaded weights, a momentum
+    /// update) makes it stale.
+    folded: RefCell<Option<(Vec<i64>, FoldedResNet18)>>,
 }
 
 impl ResNet18 {
@@ -92,7 +100,7 @@ impl ResNet18 {
             layers.push(blocks);
             c_in = c_out;
         }
-        Ok(ResNet18 { stem, conv1, bn1, layers, features: c_in })
+        Ok(ResNet18 { stem, conv1, bn1, layers, features: c_in, folded: RefCell::new(None) })
     }
 
     /// The feature dimension (512 for the standard width).
@@ -101,6 +109,9 @@ impl ResNet18 {
     }
 
     pub fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
+        if mode == Mode::Eval && Self::foldable(x)? {
+            return self.forward_folded(x);
+        }
         let mut h = self.bn1.forward(&self.conv1.forward(x)?, mode)?;
         h.relu_()?;
         if self.stem == Stem::Imagenet {
@@ -110,5 +121,42 @@ impl ResNet18 {
             h = block.forward(&h, mode)?;
         }
         h.adaptive_avg_pool2d(1, 1)?.flatten(1, -1)
+    }
+
+    /// Evaluation of CPU float32 images without gradients or autocast runs on the folded copy.
+    fn foldable(x: &Tensor) -> Result<bool> {
+        Ok(torch::onednn_available()
+            && x.device()? == Device::Cpu
+            && x.kind()? == Kind::Float
+            && !torch::grad_enabled()?
+            && !torch::autocast_enabled(Device::Cpu)?)
+    }
+
+    fn forward_folded(&self, x: &Tensor) -> Result<Tensor> {
+        let versions = self.versions()?;
+        let mut folded = self.folded.borrow_mut();
+        if folded.as_ref().is_none_or(|(built_from, _)| *built_from != versions) {
+            *folded = None; // frees the stale copy before the new one is built
+            *folded = Some((versions, FoldedResNet18::new(self)?));
+        }
+        folded.as_ref().expect("folded above").1.forward(x)
+    }
+
+    /// The version of every tensor the folded copy reads, in a fixed order.
+    fn versions(&self) -> Result<Vec<i64>> {
+        let mut layers = vec![(&self.conv1, &self.bn1)];
+        for block in self.layers.iter().flatten() {
+            layers.push((&block.conv1, &block.bn1));
+            layers.push((&block.conv2, &block.bn2));
+            if let Some((conv, bn)) = &block.downsample {
+                layers.push((conv, bn));
+            }
+        }
+        let mut versions = Vec::with_capacity(layers.len() * 6);
+        for (conv, bn) in layers {
+            versions.push(conv.weight().version()?);
+            versions.extend(bn.versions()?);
+        }
+        Ok(versions)
     }
 }
