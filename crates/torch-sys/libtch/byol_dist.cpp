@@ -4,13 +4,56 @@
 #include "byol_dist.h"
 #include "internal.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <exception>
+#include <mutex>
+#include <system_error>
 
 namespace {
 std::chrono::milliseconds millis(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
+
+std::mutex lost_store_mutex;
+std::string lost_store_message;
+std::terminate_handler default_terminate = nullptr;
+
+// libtorch 1.13's TCPStore client watches its connection on a thread of its own, and a socket
+// error there (the store's host killed, its kernel resetting the connection) escapes that thread,
+// which ends the process in std::terminate with only "Connection reset by peer". With a message
+// set, say what it means and exit with status 1 instead of aborting.
+[[noreturn]] void on_terminate() {
+  std::string message;
+  {
+    std::lock_guard<std::mutex> lock(lost_store_mutex);
+    message = lost_store_message;
+  }
+  if (!message.empty()) {
+    if (auto escaped = std::current_exception()) {
+      try {
+        std::rethrow_exception(escaped);
+      } catch (const std::system_error &e) {
+        std::string line = message + " (" + e.what() + ")\n";
+        ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+        (void)ignored;
+        std::_Exit(1);
+      } catch (...) {
+      }
+    }
+  }
+  if (default_terminate) default_terminate();
+  std::abort();
+}
 }  // namespace
+
+extern "C" void bt_dist_set_lost_store_message(const char *message) {
+  static std::once_flag installed;
+  std::call_once(installed, [] { default_terminate = std::set_terminate(on_terminate); });
+  std::lock_guard<std::mutex> lock(lost_store_mutex);
+  lost_store_message = message ? message : "";
+}
 
 extern "C" bt_error bt_tensor_register_grad_hook(bt_tensor t, bt_grad_hook hook, void *data, unsigned *handle) {
   PROTECT({

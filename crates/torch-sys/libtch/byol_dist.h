@@ -22,6 +22,11 @@ typedef struct bt_work_s *bt_work;
 enum { BT_DIST_GLOO = 1, BT_DIST_NCCL = 2 };
 int bt_dist_backends(void);
 
+/* A TCPStore client watches its connection on a thread of libtorch's own, where a socket error
+ * (the store's host killed) ends the process in std::terminate. With a message set, that prints
+ * the message and the error on stderr and exits with status 1 instead; NULL or "" unsets it. */
+void bt_dist_set_lost_store_message(const char *message);
+
 /* A c10d TCPStore at host:port: the server when `is_server` (it listens on port, 0 = any free
  * port), a client otherwise, which retries until `timeout_s`. Keys are prefixed with `prefix`
  * (c10d's PrefixStore) when it is not empty. */

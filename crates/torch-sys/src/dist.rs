@@ -26,6 +26,7 @@ pub const BT_DIST_NCCL: c_int = 2;
 
 extern "C" {
     pub fn bt_dist_backends() -> c_int;
+    pub fn bt_dist_set_lost_store_message(message: *const c_char);
 
     pub fn bt_store_connect(
         host: *const c_char,

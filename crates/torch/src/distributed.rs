@@ -21,6 +21,15 @@ pub fn backends() -> Vec<&'static str> {
     out
 }
 
+/// What a process whose TCPStore host died says before it exits: libtorch's store client watches
+/// its connection on a thread of its own, and a reset connection there would otherwise abort the
+/// process with only "Connection reset by peer". `None` unsets it.
+pub fn set_lost_store_message(message: Option<&str>) {
+    // A message with a NUL byte is cut there rather than dropped.
+    let message = message.map(|m| CString::new(m.split('\0').next().unwrap_or_default()).unwrap_or_default());
+    unsafe { sys::bt_dist_set_lost_store_message(message.as_ref().map_or(null_mut(), |m| m.as_ptr() as *mut _)) }
+}
+
 fn c_string(what: &str, s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| TorchError::new(format!("{what} must not contain NUL bytes")))
 }

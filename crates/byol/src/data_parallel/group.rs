@@ -40,9 +40,17 @@ impl Rendezvous {
         }
     }
 
+    /// Who hosts the store.
+    fn store_host(&self) -> &'static str {
+        if self.agent_restart.is_some() {
+            "torchrun's agent"
+        } else {
+            "rank 0"
+        }
+    }
+
     fn store_name(&self) -> String {
-        let host = if self.agent_restart.is_some() { "torchrun's agent" } else { "rank 0" };
-        format!("the rendezvous store at {}:{} ({host})", self.master_addr, self.master_port)
+        format!("the rendezvous store at {}:{} ({})", self.master_addr, self.master_port, self.store_host())
     }
 
     fn connect(&self, is_server: bool, timeout: Duration) -> Result<Store> {
@@ -93,7 +101,7 @@ impl Rendezvous {
     /// that is gone must not cost the whole timeout again.
     fn store_or_cause(&self) -> std::result::Result<Store, String> {
         self.connect(false, SILENCE.min(self.timeout))
-            .map_err(|_| format!("{} no longer answers, so rank 0 is gone", self.store_name()))
+            .map_err(|_| format!("{} no longer answers, so {} is gone", self.store_name(), self.store_host()))
     }
 
     fn diagnose(&self) -> String {
@@ -127,6 +135,29 @@ pub struct Group {
     process_group: ProcessGroup,
     store: Mutex<Store>,
     heartbeat: Heartbeat,
+    _lost_store: LostStoreNotice,
+}
+
+/// While a rank is a client of a store hosted elsewhere, a store connection that libtorch's own
+/// watcher thread finds reset ends the process with this job's explanation (see
+/// torch::distributed::set_lost_store_message) instead of a bare abort.
+struct LostStoreNotice;
+
+impl LostStoreNotice {
+    fn new(r: &Rendezvous, hosts: bool) -> LostStoreNotice {
+        if !hosts {
+            let cause = format!("{} reset the connection, so {} is gone", r.store_name(), r.store_host());
+            let message = r.stopped(&cause, "the job");
+            torch::distributed::set_lost_store_message(Some(&message.message));
+        }
+        LostStoreNotice
+    }
+}
+
+impl Drop for LostStoreNotice {
+    fn drop(&mut self) {
+        torch::distributed::set_lost_store_message(None);
+    }
 }
 
 impl Group {
@@ -158,6 +189,7 @@ impl Group {
             };
             TorchError::new(what)
         })?;
+        let lost_store = LostStoreNotice::new(r, hosts);
         check_in(r, &store)?;
         let address;
         let binding = match &r.interface {
@@ -170,7 +202,7 @@ impl Group {
         let process_group = ProcessGroup::new(&store, &r.backend, r.rank, r.world_size, r.timeout, binding)
             .map_err(|e| r.explain_joining(e, &format!("building the {} process group", r.backend)))?;
         let heartbeat = Heartbeat::start(r).map_err(|e| r.explain_joining(e, "starting its heartbeat"))?;
-        Ok(Group { rendezvous, process_group, store: Mutex::new(store), heartbeat })
+        Ok(Group { rendezvous, process_group, store: Mutex::new(store), heartbeat, _lost_store: lost_store })
     }
 
     pub fn rank(&self) -> usize {
