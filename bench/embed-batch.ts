@@ -1,7 +1,7 @@
 // The forward pass behind embed() at the batch sizes a service sees: 1 (one call per request) and
 // the batches the micro-batching embedder forms under load. byol's default model (ResNet-18, 7x7
-// stem) in channels-last, as the embedder loads it, against PyTorch's torchvision ResNet-18 the
-// same way (bench/embed_torch_ref.py), in the same run, on the same number of threads.
+// stem) as the embedder loads it, against PyTorch's torchvision ResNet-18 eager and frozen for
+// inference (bench/embed_torch_ref.py), in the same run, on the same number of threads.
 //   node dist/bench/embed-batch.js [--batches 1,32,64] [--seconds 3] [--threads 1] [--rounds 2]
 // The batch/1 column bounds what batching can gain on one compute thread.
 import { execFileSync } from 'child_process'
@@ -47,21 +47,28 @@ async function main(): Promise<void> {
   console.log(
     `embed-batch: ${os.cpus().length} CPUs (${os.cpus()[0].model}), ${args.threads} thread(s), libtorch ${info.libtorch}, ${SIZE}x${SIZE} uint8 images, ${SECONDS} s per batch size`,
   )
-  console.log('| round | batch | byol images/s | PyTorch images/s | byol vs PyTorch | byol batch/1 | PyTorch batch/1 |')
-  console.log('|---:|---:|---:|---:|---:|---:|---:|')
+  console.log(
+    '| round | batch | byol images/s | PyTorch eager | PyTorch frozen | byol vs eager | byol vs frozen | byol batch/1 | eager batch/1 | frozen batch/1 |',
+  )
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   const reference = path.resolve(__dirname, '..', '..', 'bench', 'embed_torch_ref.py')
+  const first = BATCHES[0]
   for (let round = 1; round <= Number(args.rounds); round++) {
     const byol = await byolRates(model)
-    const torch = JSON.parse(
+    const { eager, frozen } = JSON.parse(
       execFileSync('/usr/bin/python3', [reference, '--batches', args.batches!, '--seconds', String(SECONDS), '--threads', args.threads!], { encoding: 'utf8' }),
-    ) as Record<string, number>
+    ) as Record<'eager' | 'frozen', Record<string, number>>
     for (const b of BATCHES) {
-      const [mine, theirs] = [byol[b], torch[String(b)]]
-      console.log(
-        `| ${round} | ${b} | ${mine.toFixed(0)} | ${theirs.toFixed(0)} | ${(mine / theirs).toFixed(2)}x | ${(mine / byol[BATCHES[0]]).toFixed(2)}x | ${(theirs / torch[String(BATCHES[0])]).toFixed(2)}x |`,
-      )
+      const [mine, e, f] = [byol[b], eager[String(b)], frozen[String(b)]]
+      const cells = [mine.toFixed(0), e.toFixed(0), f.toFixed(0), ratio(mine, e), ratio(mine, f)]
+      cells.push(ratio(mine, byol[first]), ratio(e, eager[String(first)]), ratio(f, frozen[String(first)]))
+      console.log(`| ${round} | ${b} | ${cells.join(' | ')} |`)
     }
   }
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}x`
 }
 
 main().catch((e) => {
