@@ -27,7 +27,7 @@ pub fn backends() -> Vec<&'static str> {
 pub fn set_lost_store_message(message: Option<&str>) {
     // A message with a NUL byte is cut there rather than dropped.
     let message = message.map(|m| CString::new(m.split('\0').next().unwrap_or_default()).unwrap_or_default());
-    unsafe { sys::bt_dist_set_lost_store_message(message.as_ref().map_or(null_mut(), |m| m.as_ptr() as *mut _)) }
+    unsafe { sys::bt_dist_set_lost_store_message(message.as_ref().map_or(std::ptr::null(), |m| m.as_ptr())) }
 }
 
 fn c_string(what: &str, s: &str) -> Result<CString> {
